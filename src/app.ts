@@ -1,0 +1,91 @@
+/**
+ * The composition root: the only module that wires concrete pieces (transports, logger, metrics)
+ * to the chat core. main.ts adds the process concerns (argv, signals, exit codes).
+ */
+import type { AddressInfo } from "node:net";
+import type { ConnectionMiddleware, Logger, Metrics, RoomSpec } from "./core/index.js";
+import { ChatServer, loggingMiddleware, perIpLimitMiddleware } from "./core/index.js";
+import type { Config } from "./config.js";
+import { lengthPrefixedFraming, lineFraming } from "./transports/framing.js";
+import { TcpTransport } from "./transports/tcp-transport.js";
+
+export interface AppOptions {
+  config: Config;
+  rooms: readonly RoomSpec[];
+  logger: Logger;
+  metrics?: Metrics;
+  /** extra middleware, run after the built-in logging and per-IP limit (e.g. an auth hook) */
+  middleware?: readonly ConnectionMiddleware[];
+}
+
+export interface App {
+  readonly chat: ChatServer;
+  /** bound ports, by transport (absent when that transport is off) */
+  readonly ports: { tcp?: number; lp?: number };
+  /**
+   * Graceful shutdown, in this order: (1) stop accepting on every listener; (2) the chat server
+   * ends every session, so members see users leave and extension clients get a `disconnect`;
+   * (3) wait for queued output to flush and sockets to close, cutting those still open after
+   * `shutdownGraceMs`.
+   */
+  stop(): Promise<void>;
+}
+
+export async function startApp(options: AppOptions): Promise<App> {
+  const { config, logger } = options;
+  const middleware: ConnectionMiddleware[] = [loggingMiddleware(logger)];
+  if (config.limits.maxConnectionsPerIp > 0) {
+    middleware.push(perIpLimitMiddleware(config.limits.maxConnectionsPerIp));
+  }
+  middleware.push(...(options.middleware ?? []));
+  const chat = new ChatServer({
+    rooms: options.rooms,
+    limits: config.limits,
+    logger,
+    middleware,
+    ...(options.metrics && { metrics: options.metrics }),
+  });
+
+  const transports: TcpTransport[] = [];
+  const ports: { tcp?: number; lp?: number } = {};
+  const listen = async (
+    port: number | null,
+    framing: typeof lineFraming,
+  ): Promise<AddressInfo | undefined> => {
+    if (port === null) return undefined;
+    const t = new TcpTransport(chat, {
+      host: config.host,
+      port,
+      framing,
+      maxFrameBytes: config.limits.maxLineBytes,
+      logger,
+    });
+    transports.push(t);
+    return t.start();
+  };
+  try {
+    const tcp = await listen(config.tcpPort, lineFraming);
+    if (tcp) ports.tcp = tcp.port;
+    const lp = await listen(config.lpPort, lengthPrefixedFraming);
+    if (lp) ports.lp = lp.port;
+  } catch (err) {
+    for (const t of transports) t.stopAccepting();
+    throw err;
+  }
+  chat.start();
+  logger.info({ host: config.host, ...ports, rooms: options.rooms.length }, "parley listening");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    chat,
+    ports,
+    stop() {
+      stopping ??= (async () => {
+        for (const t of transports) t.stopAccepting();
+        await chat.stop();
+        await Promise.all(transports.map((t) => t.drain(config.limits.shutdownGraceMs)));
+      })();
+      return stopping;
+    },
+  };
+}

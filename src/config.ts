@@ -1,0 +1,219 @@
+/**
+ * The one place that reads argv and the environment. Every setting has a flag, an environment
+ * variable and a documented default; `--help` prints the table (the README's is the same).
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import { basename, dirname, join } from "node:path";
+import { DEFAULT_LIMITS, type Limits } from "./core/index.js";
+
+export interface Config {
+  host: string;
+  /** line-delimited TCP (the original protocol); null when off */
+  tcpPort: number | null;
+  /** length-prefixed TCP; null when off */
+  lpPort: number | null;
+  /** rooms file or folder */
+  roomsPath: string;
+  logLevel: string;
+  limits: Limits;
+}
+
+/** The bundled rooms: the original server's 24, in its own file name. */
+export const DEFAULT_ROOMS_PATH = join(packageRoot(), "resources", "chat_rooms_metadatas.json");
+
+/** The package folder, whether this runs from src/ (tsx) or from dist/src/ (built). */
+function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(dirname(here)) === "dist" ? join(here, "..", "..") : join(here, "..");
+}
+
+type Kind = "string" | "port" | "count" | "level";
+
+interface Setting {
+  flag: string;
+  env: string;
+  kind: Kind;
+  doc: string;
+  get(c: Config): string | number | null;
+  set(c: Config, v: string | number | null): void;
+}
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function limit(flag: string, key: keyof Limits, doc: string): Setting {
+  return {
+    flag,
+    env: envName(flag),
+    kind: "count",
+    doc,
+    get: (c) => c.limits[key],
+    set: (c, v) => {
+      c.limits[key] = v as number;
+    },
+  };
+}
+
+function envName(flag: string): string {
+  return "PARLEY_" + flag.toUpperCase().replace(/-/g, "_");
+}
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    flag: "host",
+    env: "PARLEY_HOST",
+    kind: "string",
+    doc: "address to listen on",
+    get: (c) => c.host,
+    set: (c, v) => void (c.host = v as string),
+  },
+  {
+    flag: "port",
+    env: "PARLEY_PORT",
+    kind: "port",
+    doc: "line-delimited TCP port (original protocol); `off` disables",
+    get: (c) => c.tcpPort,
+    set: (c, v) => void (c.tcpPort = v as number | null),
+  },
+  {
+    flag: "lp-port",
+    env: "PARLEY_LP_PORT",
+    kind: "port",
+    doc: "length-prefixed TCP port; `off` disables",
+    get: (c) => c.lpPort,
+    set: (c, v) => void (c.lpPort = v as number | null),
+  },
+  {
+    flag: "rooms",
+    env: "PARLEY_ROOMS",
+    kind: "string",
+    doc: "rooms file, or folder of *.json rooms files",
+    get: (c) => c.roomsPath,
+    set: (c, v) => void (c.roomsPath = v as string),
+  },
+  {
+    flag: "log-level",
+    env: "PARLEY_LOG_LEVEL",
+    kind: "level",
+    doc: `log level: ${LEVELS.join(", ")}`,
+    get: (c) => c.logLevel,
+    set: (c, v) => void (c.logLevel = v as string),
+  },
+  limit(
+    "max-connections",
+    "maxConnections",
+    "connections at once (all transports); more are refused",
+  ),
+  limit(
+    "max-connections-per-ip",
+    "maxConnectionsPerIp",
+    "connections at once from one IP; 0 = no limit",
+  ),
+  limit(
+    "max-line-bytes",
+    "maxLineBytes",
+    "longest line or frame, bytes; longer: error, then close",
+  ),
+  limit("idle-timeout-ms", "idleTimeoutMs", "close a connection silent this long, ms; 0 = never"),
+  limit("max-rooms", "maxRoomsPerSession", "rooms one session may be in at once"),
+  limit("max-message-chars", "maxMessageChars", "longest message text, characters"),
+  limit("max-name-chars", "maxNameChars", "longest display name, characters"),
+  limit("rate", "ratePerSec", "sustained commands/s per session (token bucket rate)"),
+  limit("rate-burst", "rateBurst", "commands a session may send at once (bucket size)"),
+  limit(
+    "flood-disconnect-ms",
+    "floodDisconnectMs",
+    "held back by the rate this long without a break: disconnect, ms; 0 = never",
+  ),
+  limit(
+    "max-outbound-bytes",
+    "maxOutboundBytes",
+    "bytes queued for one slow reader before it is disconnected",
+  ),
+  limit(
+    "shutdown-grace-ms",
+    "shutdownGraceMs",
+    "on SIGINT/SIGTERM, time to flush before cutting connections, ms",
+  ),
+];
+
+export function defaultConfig(): Config {
+  return {
+    host: "0.0.0.0",
+    tcpPort: 8080,
+    lpPort: 8082,
+    roomsPath: DEFAULT_ROOMS_PATH,
+    logLevel: "info",
+    limits: { ...DEFAULT_LIMITS },
+  };
+}
+
+/** A setting that cannot be used; main.ts prints it and exits 2. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+}
+
+function parseValue(s: Setting, raw: string, from: string): string | number | null {
+  switch (s.kind) {
+    case "string":
+      if (raw === "") throw new ConfigError(`${from}: must not be empty`);
+      return raw;
+    case "level":
+      if (!LEVELS.includes(raw))
+        throw new ConfigError(`${from}: must be one of ${LEVELS.join(", ")}`);
+      return raw;
+    case "port": {
+      if (raw === "off") return null;
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        throw new ConfigError(`${from}: "${raw}" is not a port (0-65535, or off)`);
+      }
+      return n;
+    }
+    case "count": {
+      const n = Number(raw);
+      if (raw.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
+        throw new ConfigError(`${from}: "${raw}" is not a whole number >= 0`);
+      }
+      return n;
+    }
+  }
+}
+
+/** Builds the config from argv (without node and script) and env; throws ConfigError. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config | "help" {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const s of SETTINGS) options[s.flag] = { type: "string" };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if (values.help === true) return "help";
+  const config = defaultConfig();
+  for (const s of SETTINGS) {
+    const fromArg = values[s.flag];
+    const fromEnv = env[s.env];
+    if (typeof fromArg === "string") s.set(config, parseValue(s, fromArg, `--${s.flag}`));
+    else if (fromEnv !== undefined) s.set(config, parseValue(s, fromEnv, s.env));
+  }
+  const l = config.limits;
+  if (l.maxConnections < 1) throw new ConfigError("--max-connections: must be at least 1");
+  if (l.ratePerSec < 1 || l.rateBurst < 1)
+    throw new ConfigError("--rate and --rate-burst must be at least 1");
+  if (l.maxLineBytes < 64) throw new ConfigError("--max-line-bytes: must be at least 64");
+  return config;
+}
+
+/** The settings table as printed by --help. */
+export function helpText(): string {
+  const d = defaultConfig();
+  const rows = SETTINGS.map((s) => {
+    const v = s.get(d);
+    const shown =
+      v === null ? "off" : s.flag === "rooms" ? "resources/chat_rooms_metadatas.json" : String(v);
+    return `  --${s.flag.padEnd(24)} ${s.env.padEnd(32)} default ${shown}\n      ${s.doc}`;
+  });
+  return `Usage: parley [options]   (each option also reads the environment variable shown)\n\n${rows.join("\n")}\n`;
+}

@@ -1,0 +1,480 @@
+import type { Command, FrameError, MemberInfo, PublicLimits } from "../protocol/index.js";
+import {
+  decodeCommand,
+  DecodeError,
+  DisconnectCode,
+  EncodedEvent,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  shouldReconnect,
+} from "../protocol/index.js";
+import { ChatError, ConnectionRefused } from "./errors.js";
+import { randomId, SESSION_ID_LENGTH } from "./ids.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import {
+  type ConnectionContext,
+  type ConnectionMiddleware,
+  MiddlewarePipeline,
+} from "./middleware.js";
+import { CounterMetrics } from "./counter-metrics.js";
+import type { Clock, Connection, Logger, Metrics } from "./ports.js";
+import { silentLogger, systemClock } from "./ports.js";
+import type { Room } from "./room.js";
+import { RoomManager, type RoomSpec } from "./room-manager.js";
+import { type EndCode, PEER_CLOSED, Session, type SessionHost } from "./session.js";
+import { UserRegistry } from "./user-registry.js";
+
+export interface ChatServerOptions {
+  rooms: readonly RoomSpec[];
+  limits?: Partial<Limits>;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** run in order around every connection (see middleware.ts) */
+  middleware?: readonly ConnectionMiddleware[];
+}
+
+/** Time a closing connection gets to flush its last events, in ms (shutdown uses its own grace). */
+const CLOSE_FLUSH_MS = 5_000;
+
+/**
+ * The chat domain: sessions, rooms and the command dispatch. Transports hand it connections
+ * (accept) and the session pulls commands from them; every command is decoded once, routed here,
+ * and each resulting event is encoded once and queued on every recipient.
+ */
+export class ChatServer implements SessionHost {
+  readonly limits: Limits;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly rooms: RoomManager;
+  private readonly logger: Logger;
+  private readonly users: UserRegistry;
+  private readonly pipeline: MiddlewarePipeline;
+  private readonly sessions = new Set<Session>();
+  /** connections past the limit check whose middleware is still running */
+  private opening = 0;
+  private nextConnId = 1;
+  private accepting = false;
+  private sweepTimer: unknown;
+  private readonly publicLimits: PublicLimits;
+
+  constructor(options: ChatServerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.metrics = options.metrics ?? new CounterMetrics();
+    this.rooms = new RoomManager(options.rooms);
+    this.users = new UserRegistry(this.limits.maxNameChars);
+    this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
+    const l = this.limits;
+    this.publicLimits = {
+      maxMessageChars: l.maxMessageChars,
+      maxLineBytes: l.maxLineBytes,
+      maxRoomsPerSession: l.maxRoomsPerSession,
+      maxNameChars: l.maxNameChars,
+      ratePerSec: l.ratePerSec,
+      rateBurst: l.rateBurst,
+      idleTimeoutMs: l.idleTimeoutMs,
+    };
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** true from start() until stop() begins: what /readyz reports */
+  get ready(): boolean {
+    return this.accepting;
+  }
+
+  start(): void {
+    this.accepting = true;
+    this.scheduleIdleSweep();
+  }
+
+  /**
+   * Admits a new connection: limit check, middleware, then a session that is sent
+   * `login_successful`. Returns undefined when the connection was refused.
+   */
+  async accept(
+    conn: Connection,
+    headers: ConnectionContext["headers"] = {},
+  ): Promise<Session | undefined> {
+    if (!this.accepting)
+      return this.refuse(conn, DisconnectCode.SERVER_SHUTDOWN, "server is shutting down");
+    if (this.sessions.size + this.opening >= this.limits.maxConnections) {
+      return this.refuse(
+        conn,
+        DisconnectCode.SERVER_FULL,
+        `server full (${this.limits.maxConnections} connections)`,
+      );
+    }
+    const ctx: ConnectionContext = {
+      id: this.nextConnId++,
+      transport: conn.transport,
+      remoteAddress: conn.remoteAddress,
+      headers,
+      openedAt: this.clock.now(),
+      authenticated: false,
+    };
+    this.opening++;
+    try {
+      await this.pipeline.open(ctx);
+    } catch (err) {
+      const refusal = err instanceof ConnectionRefused ? err : undefined;
+      return this.refuse(
+        conn,
+        refusal?.code ?? DisconnectCode.UNAUTHORIZED,
+        refusal?.message ?? "refused",
+      );
+    } finally {
+      this.opening--;
+    }
+    if (!this.accepting) {
+      this.pipeline.close(ctx, { code: DisconnectCode.SERVER_SHUTDOWN, message: "shutting down" });
+      return this.refuse(conn, DisconnectCode.SERVER_SHUTDOWN, "server is shutting down");
+    }
+
+    const userId = this.users.register();
+    const session = new Session(this, conn, ctx, randomId(SESSION_ID_LENGTH), userId);
+    ctx.sessionId = session.id;
+    ctx.userId = userId;
+    this.sessions.add(session);
+    this.metrics.connectionOpened(conn.transport);
+    if (ctx.principal !== undefined) {
+      try {
+        this.rename(session, ctx.principal);
+      } catch (err) {
+        this.logger.warn(
+          { conn: ctx.id, principal: ctx.principal, err: String(err) },
+          "principal not usable as name",
+        );
+      }
+    }
+    session.deliver(
+      new EncodedEvent({
+        _et: "login_successful",
+        s: session.id,
+        u: userId,
+        rs: this.rooms.infos as LoginRooms,
+        n: session.name,
+        pv: PROTOCOL_VERSION,
+      }),
+    );
+    return session;
+  }
+
+  private refuse(conn: Connection, code: DisconnectCode, message: string): undefined {
+    this.metrics.connectionRefused(code);
+    this.logger.info(
+      { remote: conn.remoteAddress, transport: conn.transport, code, reason: message },
+      "connection refused",
+    );
+    conn.refuse({ code, message });
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ the hot path
+
+  handleLine(session: Session, text: string): void {
+    const cmd = decodeCommand(text);
+    if (cmd instanceof DecodeError) {
+      session.sendError(
+        cmd.code,
+        cmd.message,
+        cmd.cmd !== undefined ? { cmd: cmd.cmd } : undefined,
+      );
+      return;
+    }
+    this.metrics.commandReceived(cmd._ct);
+    try {
+      this.dispatch(session, cmd);
+    } catch (err) {
+      if (err instanceof ChatError) {
+        session.sendError(err.code, err.message, {
+          cmd: cmd._ct,
+          ...(err.room !== undefined && { r: err.room }),
+          ...(cmd._ct === "send_message" && cmd.cid !== undefined && { cid: cmd.cid }),
+        });
+      } else {
+        // A bug must cost one command, never the process or other users.
+        this.logger.error(
+          { session: session.id, cmd: cmd._ct, err: String(err) },
+          "command failed",
+        );
+      }
+    }
+  }
+
+  handleFrameError(session: Session, error: FrameError): void {
+    if (!error.fatal) {
+      session.sendError(error.code, error.message);
+      return;
+    }
+    const code =
+      error.code === "FRAME_TOO_LARGE"
+        ? DisconnectCode.FRAME_TOO_LARGE
+        : DisconnectCode.PROTOCOL_ERROR;
+    session.sendError(error.code === "FRAME_TOO_LARGE" ? code : error.code, error.message);
+    this.end(session, code, error.message, true);
+  }
+
+  private dispatch(session: Session, cmd: Command): void {
+    switch (cmd._ct) {
+      case "send_message":
+        return this.sendMessage(session, cmd.r, cmd.c, cmd.cid);
+      case "join_room":
+        return this.join(session, this.rooms.get(cmd.r));
+      case "leave_room": {
+        const room = this.rooms.get(cmd.r);
+        if (!session.rooms.has(room)) {
+          throw new ChatError(ErrorCode.NOT_IN_ROOM, `you are not in "${room.name}"`, room.name);
+        }
+        return this.leave(session, room);
+      }
+      case "quit":
+        return this.end(session, DisconnectCode.QUIT, "client quit", false);
+      case "hello": {
+        session.extended = true;
+        let failure: ChatError | undefined;
+        if (cmd.n !== undefined) {
+          try {
+            this.rename(session, cmd.n);
+          } catch (err) {
+            if (!(err instanceof ChatError)) throw err;
+            failure = err;
+          }
+        }
+        session.deliver(
+          new EncodedEvent({
+            _et: "welcome",
+            v: PROTOCOL_VERSION,
+            s: session.id,
+            u: session.userId,
+            n: session.name,
+            limits: this.publicLimits,
+          }),
+        );
+        if (failure !== undefined) throw failure;
+        return;
+      }
+      case "set_name":
+        session.extended = true;
+        return this.rename(session, cmd.n);
+      case "list_rooms":
+        session.extended = true;
+        session.deliver(
+          new EncodedEvent({
+            _et: "room_list",
+            rs: [...this.rooms.rooms()].map((r) => ({
+              n: r.name,
+              d: r.description,
+              m: r.members.size,
+            })),
+          }),
+        );
+        return;
+      case "list_members": {
+        session.extended = true;
+        const room = this.rooms.get(cmd.r);
+        session.deliver(new EncodedEvent({ _et: "room_members", r: room.name, ms: members(room) }));
+        return;
+      }
+      case "ping":
+        session.extended = true;
+        session.deliver(
+          new EncodedEvent({
+            _et: "pong",
+            ...(cmd.t !== undefined && { t: cmd.t }),
+            ts: this.clock.now(),
+          }),
+        );
+        return;
+      default: {
+        const unreachable: never = cmd;
+        throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private sendMessage(
+    session: Session,
+    roomName: string,
+    text: string,
+    cid: string | undefined,
+  ): void {
+    const started = performance.now();
+    const room = this.rooms.get(roomName);
+    if (!session.rooms.has(room)) {
+      throw new ChatError(ErrorCode.NOT_IN_ROOM, `you are not in "${room.name}"`, room.name);
+    }
+    if (text.length > this.limits.maxMessageChars) {
+      throw new ChatError(
+        ErrorCode.MESSAGE_TOO_LONG,
+        `a message is at most ${this.limits.maxMessageChars} characters`,
+        room.name,
+      );
+    }
+    if (text.length === 0) throw new ChatError(ErrorCode.MESSAGE_EMPTY, "empty message", room.name);
+    const event = new EncodedEvent({
+      _et: "user_message",
+      r: room.name,
+      u: session.userId,
+      c: text,
+      id: room.nextMessageId(),
+      ts: this.clock.now(),
+      n: session.name,
+      ...(cid !== undefined && { cid }),
+    });
+    this.broadcast(room, event);
+    this.metrics.broadcastDuration(performance.now() - started);
+  }
+
+  private broadcast(room: Room, event: EncodedEvent): void {
+    const n = room.broadcast(event);
+    if (n > 0) this.metrics.eventDelivered(n, event.json.length + 2);
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  private join(session: Session, room: Room): void {
+    if (session.rooms.has(room)) {
+      throw new ChatError(
+        ErrorCode.ALREADY_IN_ROOM,
+        `you are already in "${room.name}"`,
+        room.name,
+      );
+    }
+    if (session.rooms.size >= this.limits.maxRoomsPerSession) {
+      throw new ChatError(
+        ErrorCode.TOO_MANY_ROOMS,
+        `at most ${this.limits.maxRoomsPerSession} rooms at once`,
+        room.name,
+      );
+    }
+    room.members.add(session);
+    session.rooms.add(room);
+    const list = members(room);
+    session.deliver(
+      new EncodedEvent({
+        _et: "user_joined_room",
+        r: room.name,
+        us: list.map((m) => m.u),
+        ...(session.extended && { ms: list }),
+      }),
+    );
+    this.broadcast(room, this.participation(room, session, "joined"));
+  }
+
+  /** Members (the leaver included) see `left`, then the leaver is removed. */
+  private leave(session: Session, room: Room): void {
+    this.broadcast(room, this.participation(room, session, "left"));
+    room.members.delete(session);
+    session.rooms.delete(room);
+  }
+
+  private participation(room: Room, session: Session, s: "joined" | "left"): EncodedEvent {
+    return new EncodedEvent({
+      _et: "room_participation",
+      r: room.name,
+      u: session.userId,
+      s,
+      n: session.name,
+      ts: this.clock.now(),
+    });
+  }
+
+  private rename(session: Session, wanted: string): void {
+    if (wanted === session.name) return;
+    const old = session.name;
+    this.users.rename(session.userId, old, wanted);
+    session.name = wanted;
+    const event = new EncodedEvent({ _et: "user_renamed", u: session.userId, n: wanted, o: old });
+    const told = new Set<Session>([session]);
+    session.deliver(event);
+    for (const room of session.rooms) {
+      for (const member of room.members) {
+        if (!told.has(member)) {
+          told.add(member);
+          member.deliver(event);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ endings
+
+  /**
+   * Ends a session: optionally tells the client why (extension clients only), takes it out of
+   * every room (members see `left`), then closes the connection after a flush. Idempotent.
+   */
+  end(
+    session: Session,
+    code: EndCode,
+    message: string,
+    notify: boolean,
+    flushMs = CLOSE_FLUSH_MS,
+  ): void {
+    if (session.closed) return;
+    if (notify && code !== PEER_CLOSED) {
+      session.deliverFinal(
+        new EncodedEvent({ _et: "disconnect", code, message, reconnect: shouldReconnect(code) }),
+      );
+    }
+    session.markClosed();
+    for (const room of session.rooms) {
+      room.members.delete(session);
+      this.broadcast(room, this.participation(room, session, "left"));
+    }
+    session.rooms.clear();
+    this.users.release(session.name);
+    this.sessions.delete(session);
+    if (code === DisconnectCode.SLOW_CONSUMER) this.metrics.slowConsumerDisconnect();
+    this.metrics.connectionClosed(session.conn.transport, code);
+    this.pipeline.close(session.ctx, { code, message });
+    session.conn.close({ code, message }, flushMs);
+  }
+
+  private scheduleIdleSweep(): void {
+    const idle = this.limits.idleTimeoutMs;
+    if (idle <= 0) return;
+    const every = Math.min(5_000, Math.max(50, Math.floor(idle / 4)));
+    this.sweepTimer = this.clock.setTimeout(() => {
+      const deadline = this.clock.now() - idle;
+      for (const s of [...this.sessions]) {
+        if (s.lastActivity <= deadline) {
+          this.end(s, DisconnectCode.IDLE_TIMEOUT, `nothing received for ${idle} ms`, true);
+        }
+      }
+      if (this.accepting) this.scheduleIdleSweep();
+    }, every);
+  }
+
+  /**
+   * Graceful shutdown, step 1 of main.ts's order: refuse new connections, then end every session
+   * (each one's members see it leave) with `shutdownGraceMs` to flush. Transports wait for the
+   * sockets to close.
+   */
+  stop(): Promise<void> {
+    this.accepting = false;
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+    for (const s of [...this.sessions]) {
+      this.end(
+        s,
+        DisconnectCode.SERVER_SHUTDOWN,
+        "server is shutting down",
+        true,
+        this.limits.shutdownGraceMs,
+      );
+    }
+    return Promise.resolve();
+  }
+}
+
+type LoginRooms = { n: string; d: string }[];
+
+function members(room: Room): MemberInfo[] {
+  const list: MemberInfo[] = [];
+  for (const m of room.members) list.push({ u: m.userId, n: m.name });
+  return list;
+}

@@ -1,0 +1,40 @@
+import type { DisconnectCode } from "../protocol/index.js";
+import type { Metrics, TransportKind } from "./ports.js";
+
+/** Plain in-process counters: the default Metrics, and what tests read. */
+export class CounterMetrics implements Metrics {
+  opened = 0;
+  closed = 0;
+  refused = 0;
+  commands = 0;
+  deliveries = 0;
+  bytesOut = 0;
+  slowConsumers = 0;
+  rateLimitHits = 0;
+  readonly closedBy = new Map<string, number>();
+
+  connectionOpened(_transport: TransportKind): void {
+    this.opened++;
+  }
+  connectionClosed(_transport: TransportKind, code: string): void {
+    this.closed++;
+    this.closedBy.set(code, (this.closedBy.get(code) ?? 0) + 1);
+  }
+  connectionRefused(_code: DisconnectCode): void {
+    this.refused++;
+  }
+  commandReceived(_type: string): void {
+    this.commands++;
+  }
+  eventDelivered(recipients: number, bytes: number): void {
+    this.deliveries += recipients;
+    this.bytesOut += recipients * bytes;
+  }
+  slowConsumerDisconnect(): void {
+    this.slowConsumers++;
+  }
+  rateLimited(): void {
+    this.rateLimitHits++;
+  }
+  broadcastDuration(_ms: number): void {}
+}

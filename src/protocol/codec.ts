@@ -1,0 +1,110 @@
+import type { Command, Event } from "./messages.js";
+import { ErrorCode } from "./error-codes.js";
+
+/** Why a line or frame could not be turned into a command. */
+export class DecodeError {
+  constructor(
+    readonly code: ErrorCode,
+    readonly message: string,
+    /** the `_ct` of the offending command, when it could be read */
+    readonly cmd?: string,
+  ) {}
+}
+
+type Fields = Record<string, unknown>;
+
+function str(o: Fields, key: string, ct: string): string | DecodeError {
+  const v = o[key];
+  return typeof v === "string"
+    ? v
+    : new DecodeError(ErrorCode.BAD_COMMAND, `${ct}: field "${key}" must be a string`, ct);
+}
+
+function optStr(o: Fields, key: string, ct: string): string | undefined | DecodeError {
+  const v = o[key];
+  return v === undefined ? undefined : str(o, key, ct);
+}
+
+/**
+ * Decodes one command from the text of one line or frame. Unknown extra fields are ignored (as
+ * the original's serde decoder does); a wrong type or a missing field is a BAD_COMMAND.
+ */
+export function decodeCommand(text: string): Command | DecodeError {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return new DecodeError(ErrorCode.BAD_JSON, "not valid JSON");
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    return new DecodeError(ErrorCode.BAD_COMMAND, "a command is a JSON object with a _ct field");
+  }
+  const o = raw as Fields;
+  const ct = o._ct;
+  if (typeof ct !== "string") {
+    return new DecodeError(ErrorCode.BAD_COMMAND, "a command is a JSON object with a _ct field");
+  }
+  switch (ct) {
+    case "join_room":
+    case "leave_room":
+    case "list_members": {
+      const r = str(o, "r", ct);
+      return typeof r === "string" ? { _ct: ct, r } : r;
+    }
+    case "send_message": {
+      const r = str(o, "r", ct);
+      if (typeof r !== "string") return r;
+      const c = str(o, "c", ct);
+      if (typeof c !== "string") return c;
+      const cid = optStr(o, "cid", ct);
+      if (cid instanceof DecodeError) return cid;
+      return cid === undefined ? { _ct: ct, r, c } : { _ct: ct, r, c, cid };
+    }
+    case "quit":
+    case "list_rooms":
+      return { _ct: ct };
+    case "hello": {
+      const n = optStr(o, "n", ct);
+      if (n instanceof DecodeError) return n;
+      const v = typeof o.v === "number" ? o.v : undefined;
+      return { _ct: ct, ...(v !== undefined && { v }), ...(n !== undefined && { n }) };
+    }
+    case "set_name": {
+      const n = str(o, "n", ct);
+      return typeof n === "string" ? { _ct: ct, n } : n;
+    }
+    case "ping": {
+      const t = o.t;
+      return typeof t === "string" || typeof t === "number" ? { _ct: ct, t } : { _ct: ct };
+    }
+    default:
+      return new DecodeError(ErrorCode.UNKNOWN_COMMAND, `unknown command "${ct}"`, ct);
+  }
+}
+
+/** Encodes a command as JSON text (no framing). */
+export function encodeCommand(cmd: Command): string {
+  return JSON.stringify(cmd);
+}
+
+/** Encodes an event as JSON text (no framing). */
+export function encodeEvent(ev: Event): string {
+  return JSON.stringify(ev);
+}
+
+/**
+ * Decodes an event received by a client. Returns undefined for text that is not an event object;
+ * an event type the client does not know is returned as is (clients must ignore it, not fail).
+ */
+export function decodeEvent(text: string): Event | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== "object" || raw === null || typeof (raw as Fields)._et !== "string") {
+    return undefined;
+  }
+  return raw as Event;
+}

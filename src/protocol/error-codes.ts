@@ -1,0 +1,65 @@
+/**
+ * Stable error codes. Request errors travel in an `error` event and leave the connection open;
+ * disconnect codes travel in a `disconnect` event right before the server closes the connection.
+ * Codes never change meaning; new ones may be added.
+ */
+export const ErrorCode = {
+  /** the line or frame is not valid JSON */
+  BAD_JSON: "BAD_JSON",
+  /** the bytes are not valid UTF-8 */
+  BAD_ENCODING: "BAD_ENCODING",
+  /** valid JSON but not a command object, or a field is missing or of the wrong type */
+  BAD_COMMAND: "BAD_COMMAND",
+  /** `_ct` names no command this server knows */
+  UNKNOWN_COMMAND: "UNKNOWN_COMMAND",
+  ROOM_NOT_FOUND: "ROOM_NOT_FOUND",
+  ALREADY_IN_ROOM: "ALREADY_IN_ROOM",
+  NOT_IN_ROOM: "NOT_IN_ROOM",
+  TOO_MANY_ROOMS: "TOO_MANY_ROOMS",
+  MESSAGE_TOO_LONG: "MESSAGE_TOO_LONG",
+  MESSAGE_EMPTY: "MESSAGE_EMPTY",
+  NAME_TAKEN: "NAME_TAKEN",
+  NAME_INVALID: "NAME_INVALID",
+  /** a length-prefixed frame announced an impossible length (0 or above the limit) */
+  BAD_LENGTH: "BAD_LENGTH",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const DisconnectCode = {
+  /** the client sent quit */
+  QUIT: "QUIT",
+  /** a line or frame exceeded the maximum size */
+  FRAME_TOO_LARGE: "FRAME_TOO_LARGE",
+  /** the outbound queue exceeded its byte bound: the client reads too slowly */
+  SLOW_CONSUMER: "SLOW_CONSUMER",
+  /** the client kept sending above its rate for longer than the hard cap */
+  FLOODING: "FLOODING",
+  /** nothing received within the idle timeout */
+  IDLE_TIMEOUT: "IDLE_TIMEOUT",
+  /** the server is shutting down */
+  SERVER_SHUTDOWN: "SERVER_SHUTDOWN",
+  /** the connection limit (global or per IP) is reached */
+  SERVER_FULL: "SERVER_FULL",
+  /** the auth hook refused the connection */
+  UNAUTHORIZED: "UNAUTHORIZED",
+  /** the stream is corrupt and cannot be resynchronised (e.g. a bad length prefix) */
+  PROTOCOL_ERROR: "PROTOCOL_ERROR",
+} as const;
+export type DisconnectCode = (typeof DisconnectCode)[keyof typeof DisconnectCode];
+
+/** Whether a client should reconnect after a disconnect with this code. */
+export function shouldReconnect(code: DisconnectCode): boolean {
+  switch (code) {
+    case "SLOW_CONSUMER":
+    case "IDLE_TIMEOUT":
+    case "SERVER_SHUTDOWN":
+    case "SERVER_FULL":
+      return true;
+    case "QUIT":
+    case "FRAME_TOO_LARGE":
+    case "FLOODING":
+    case "UNAUTHORIZED":
+    case "PROTOCOL_ERROR":
+      return false;
+  }
+}

@@ -1,0 +1,73 @@
+import { ErrorCode } from "./error-codes.js";
+import { FrameError, type Framer } from "./line-framer.js";
+
+/** Default maximum frame payload in bytes: 64 KiB (as the line limit). */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Splits a byte stream into frames of a 4-byte big-endian unsigned length followed by that many
+ * bytes of UTF-8 JSON. A length of 0 or above `maxFrameBytes` is a fatal BAD_LENGTH (the stream
+ * cannot be resynchronised); invalid UTF-8 in a payload is a non-fatal BAD_ENCODING.
+ */
+export class LengthPrefixedFramer implements Framer {
+  private buf: Uint8Array = EMPTY;
+  private start = 0;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+  constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {}
+
+  get buffered(): number {
+    return this.buf.length - this.start;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.start >= this.buf.length) {
+      this.buf = chunk;
+      this.start = 0;
+      return;
+    }
+    const rest = this.buf.length - this.start;
+    const joined = new Uint8Array(rest + chunk.length);
+    joined.set(this.buf.subarray(this.start), 0);
+    joined.set(chunk, rest);
+    this.buf = joined;
+    this.start = 0;
+  }
+
+  next(): string | FrameError | undefined {
+    const buf = this.buf;
+    const s = this.start;
+    if (buf.length - s < 4) return undefined;
+    const len = ((buf[s]! << 24) | (buf[s + 1]! << 16) | (buf[s + 2]! << 8) | buf[s + 3]!) >>> 0;
+    if (len === 0 || len > this.maxFrameBytes) {
+      this.buf = EMPTY;
+      this.start = 0;
+      return new FrameError(
+        len === 0 ? ErrorCode.BAD_LENGTH : "FRAME_TOO_LARGE",
+        len === 0
+          ? "frame length 0 is not allowed"
+          : `frame length ${len} exceeds the maximum of ${this.maxFrameBytes} bytes`,
+        true,
+      );
+    }
+    if (buf.length - s - 4 < len) return undefined;
+    this.start = s + 4 + len;
+    try {
+      return this.decoder.decode(buf.subarray(s + 4, s + 4 + len));
+    } catch {
+      return new FrameError(ErrorCode.BAD_ENCODING, "frame is not valid UTF-8", false);
+    }
+  }
+}
+
+/** Encodes JSON text as one length-prefixed frame. */
+export function encodeLengthPrefixed(json: string): Uint8Array {
+  const body = new TextEncoder().encode(json);
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length, false);
+  out.set(body, 4);
+  return out;
+}

@@ -1,0 +1,98 @@
+import { ErrorCode } from "./error-codes.js";
+
+/** Default maximum line length in bytes, terminator excluded: 64 KiB. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+
+/** A frame that could not be read. `fatal` means the stream cannot go on. */
+export class FrameError {
+  constructor(
+    readonly code: ErrorCode | "FRAME_TOO_LARGE",
+    readonly message: string,
+    readonly fatal: boolean,
+  ) {}
+}
+
+/** Pull-based framing: push bytes as they arrive, pull whole frames when ready to handle them. */
+export interface Framer {
+  push(chunk: Uint8Array): void;
+  /** The next whole frame's text, a FrameError, or undefined when no whole frame is buffered. */
+  next(): string | FrameError | undefined;
+  /** Bytes buffered and not yet returned as frames. */
+  readonly buffered: number;
+}
+
+const LF = 10;
+const CR = 13;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Splits a byte stream into lines ended by `\n` or `\r\n`. Survives fragmentation (a line split
+ * over chunks) and coalescing (many lines in one chunk). Empty lines are skipped. A line longer
+ * than `maxLineBytes` is a fatal FRAME_TOO_LARGE (the stream is not resynchronised: the caller
+ * reports and closes). A line that is not valid UTF-8 is a non-fatal BAD_ENCODING.
+ *
+ * Pull-based so that a rate-limited reader leaves unread input in this buffer (and in the kernel)
+ * instead of in an unbounded queue of decoded commands.
+ */
+export class LineFramer implements Framer {
+  private buf: Uint8Array = EMPTY;
+  private start = 0;
+  /** where to resume the search for LF: bytes before it are known to hold none */
+  private scanFrom = 0;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+  constructor(private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {}
+
+  get buffered(): number {
+    return this.buf.length - this.start;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.start >= this.buf.length) {
+      this.buf = chunk;
+      this.start = 0;
+      this.scanFrom = 0;
+      return;
+    }
+    const rest = this.buf.length - this.start;
+    const joined = new Uint8Array(rest + chunk.length);
+    joined.set(this.buf.subarray(this.start), 0);
+    joined.set(chunk, rest);
+    this.scanFrom -= this.start;
+    this.buf = joined;
+    this.start = 0;
+  }
+
+  next(): string | FrameError | undefined {
+    for (;;) {
+      const buf = this.buf;
+      const start = this.start;
+      if (start >= buf.length) return undefined;
+      const nl = buf.indexOf(LF, this.scanFrom);
+      if (nl === -1) {
+        this.scanFrom = buf.length;
+        if (buf.length - start > this.maxLineBytes) return this.tooLarge();
+        return undefined;
+      }
+      let end = nl;
+      if (end > start && buf[end - 1] === CR) end--;
+      this.start = nl + 1;
+      this.scanFrom = nl + 1;
+      if (end - start > this.maxLineBytes) return this.tooLarge();
+      if (end === start) continue;
+      try {
+        return this.decoder.decode(buf.subarray(start, end));
+      } catch {
+        return new FrameError(ErrorCode.BAD_ENCODING, "line is not valid UTF-8", false);
+      }
+    }
+  }
+
+  private tooLarge(): FrameError {
+    this.buf = EMPTY;
+    this.start = 0;
+    this.scanFrom = 0;
+    return new FrameError("FRAME_TOO_LARGE", `line longer than ${this.maxLineBytes} bytes`, true);
+  }
+}
