@@ -22,7 +22,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-reporter=spec", ...files],
+  ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=120000", ...files],
   { stdio: "inherit" },
 );
 process.exit(result.status ?? 1);
