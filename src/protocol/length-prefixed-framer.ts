@@ -1,10 +1,9 @@
+import { ByteBuffer } from "./byte-buffer.js";
 import { ErrorCode } from "./error-codes.js";
 import { FrameError, type Framer } from "./line-framer.js";
 
 /** Default maximum frame payload in bytes: 64 KiB (as the line limit). */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * Splits a byte stream into frames of a 4-byte big-endian unsigned length followed by that many
@@ -12,49 +11,36 @@ const EMPTY = new Uint8Array(0);
  * cannot be resynchronised); invalid UTF-8 in a payload is a non-fatal BAD_ENCODING.
  */
 export class LengthPrefixedFramer implements Framer {
-  private buf: Uint8Array = EMPTY;
-  private start = 0;
+  private readonly input = new ByteBuffer();
   private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
   constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {}
 
   get buffered(): number {
-    return this.buf.length - this.start;
+    return this.input.length;
   }
 
   push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    if (this.start >= this.buf.length) {
-      this.buf = chunk;
-      this.start = 0;
-      return;
-    }
-    const rest = this.buf.length - this.start;
-    const joined = new Uint8Array(rest + chunk.length);
-    joined.set(this.buf.subarray(this.start), 0);
-    joined.set(chunk, rest);
-    this.buf = joined;
-    this.start = 0;
+    this.input.push(chunk);
   }
 
   next(): string | FrameError | undefined {
-    const buf = this.buf;
-    const s = this.start;
+    const buf = this.input.bytes;
+    const s = this.input.start;
     if (buf.length - s < 4) return undefined;
     const len = ((buf[s]! << 24) | (buf[s + 1]! << 16) | (buf[s + 2]! << 8) | buf[s + 3]!) >>> 0;
     if (len === 0 || len > this.maxFrameBytes) {
-      this.buf = EMPTY;
-      this.start = 0;
-      return new FrameError(
-        len === 0 ? ErrorCode.BAD_LENGTH : "FRAME_TOO_LARGE",
-        len === 0
-          ? "frame length 0 is not allowed"
-          : `frame length ${len} exceeds the maximum of ${this.maxFrameBytes} bytes`,
-        true,
-      );
+      this.input.clear();
+      return len === 0
+        ? new FrameError(ErrorCode.BAD_LENGTH, "frame length 0 is not allowed", true)
+        : new FrameError(
+            "FRAME_TOO_LARGE",
+            `frame length ${len} exceeds the maximum of ${this.maxFrameBytes} bytes`,
+            true,
+          );
     }
     if (buf.length - s - 4 < len) return undefined;
-    this.start = s + 4 + len;
+    this.input.start = s + 4 + len;
     try {
       return this.decoder.decode(buf.subarray(s + 4, s + 4 + len));
     } catch {

@@ -1,3 +1,4 @@
+import { ByteBuffer } from "./byte-buffer.js";
 import { ErrorCode } from "./error-codes.js";
 
 /** Default maximum line length in bytes, terminator excluded: 64 KiB. */
@@ -23,7 +24,6 @@ export interface Framer {
 
 const LF = 10;
 const CR = 13;
-const EMPTY = new Uint8Array(0);
 
 /**
  * Splits a byte stream into lines ended by `\n` or `\r\n`. Survives fragmentation (a line split
@@ -35,8 +35,7 @@ const EMPTY = new Uint8Array(0);
  * instead of in an unbounded queue of decoded commands.
  */
 export class LineFramer implements Framer {
-  private buf: Uint8Array = EMPTY;
-  private start = 0;
+  private readonly input = new ByteBuffer();
   /** where to resume the search for LF: bytes before it are known to hold none */
   private scanFrom = 0;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -44,32 +43,20 @@ export class LineFramer implements Framer {
   constructor(private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {}
 
   get buffered(): number {
-    return this.buf.length - this.start;
+    return this.input.length;
   }
 
   push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    if (this.start >= this.buf.length) {
-      this.buf = chunk;
-      this.start = 0;
-      this.scanFrom = 0;
-      return;
-    }
-    const rest = this.buf.length - this.start;
-    const joined = new Uint8Array(rest + chunk.length);
-    joined.set(this.buf.subarray(this.start), 0);
-    joined.set(chunk, rest);
-    this.scanFrom -= this.start;
-    this.buf = joined;
-    this.start = 0;
+    this.scanFrom = Math.max(0, this.scanFrom - this.input.push(chunk));
   }
 
   next(): string | FrameError | undefined {
+    const input = this.input;
     for (;;) {
-      const buf = this.buf;
-      const start = this.start;
+      const buf = input.bytes;
+      const start = input.start;
       if (start >= buf.length) return undefined;
-      const nl = buf.indexOf(LF, this.scanFrom);
+      const nl = buf.indexOf(LF, Math.max(this.scanFrom, start));
       if (nl === -1) {
         this.scanFrom = buf.length;
         if (buf.length - start > this.maxLineBytes) return this.tooLarge();
@@ -77,7 +64,7 @@ export class LineFramer implements Framer {
       }
       let end = nl;
       if (end > start && buf[end - 1] === CR) end--;
-      this.start = nl + 1;
+      input.start = nl + 1;
       this.scanFrom = nl + 1;
       if (end - start > this.maxLineBytes) return this.tooLarge();
       if (end === start) continue;
@@ -90,8 +77,7 @@ export class LineFramer implements Framer {
   }
 
   private tooLarge(): FrameError {
-    this.buf = EMPTY;
-    this.start = 0;
+    this.input.clear();
     this.scanFrom = 0;
     return new FrameError("FRAME_TOO_LARGE", `line longer than ${this.maxLineBytes} bytes`, true);
   }
