@@ -1,0 +1,111 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { WsClient } from "./support/chat-clients.js";
+import { startTestApp } from "./support/test-app.js";
+
+const HEARTBEAT_MS = 100;
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref(),
+    ),
+  ]);
+}
+
+describe("WebSocket connection lifecycle", () => {
+  it("cuts a WebSocket that does not answer pings, and keeps one that does", async () => {
+    const app = await startTestApp({ wsHeartbeatMs: HEARTBEAT_MS });
+    try {
+      const silent = await WsClient.open(app.ports.http!, { autoPong: false });
+      const live = await WsClient.open(app.ports.http!);
+      const silentId = await silent.login("silent");
+      await live.login("live");
+      await silent.join("general");
+      await live.join("general");
+      const opened = Date.now();
+
+      // A peer is cut at the second ping it has not answered: between 1 and 2 intervals + slack.
+      await within(silent.closed, HEARTBEAT_MS * 2 + 500, "silent peer cut");
+      const elapsed = Date.now() - opened;
+      assert.ok(elapsed >= HEARTBEAT_MS, `cut after ${elapsed} ms, before a ping was due`);
+      assert.equal(silent.closeCode, 1006); // terminated: no close handshake with a dead peer
+      const left = await live.waitFor("room_participation", (e) => e.s === "left");
+      assert.equal(left.u, silentId);
+
+      // The answering peer lives through several more intervals.
+      await new Promise((r) => setTimeout(r, HEARTBEAT_MS * 4));
+      assert.equal(live.isClosed, false);
+      live.send({ _ct: "send_message", r: "general", c: "still here" });
+      await live.waitFor("user_message", (e) => e.c === "still here");
+      live.close();
+      await live.closed;
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("refuses a WebSocket past the connection limit with a disconnect event and status 1013", async () => {
+    const app = await startTestApp({ limits: { maxConnections: 1 } });
+    try {
+      const first = await WsClient.open(app.ports.http!);
+      await first.waitFor("login_successful");
+      const second = await WsClient.open(app.ports.http!);
+      const bye = await second.waitFor("disconnect");
+      assert.equal(bye.code, "SERVER_FULL");
+      assert.equal(bye.reconnect, true);
+      await second.closed;
+      assert.equal(second.closeCode, 1013);
+      assert.match(second.closeReason, /^SERVER_FULL: /);
+      assert.ok(!second.saw((e) => e._et === "login_successful"));
+      first.close();
+      await first.closed;
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("ends a session that quits with a normal close (1000)", async () => {
+    const app = await startTestApp();
+    try {
+      const ws = await WsClient.open(app.ports.http!);
+      await ws.waitFor("login_successful");
+      ws.send({ _ct: "quit" });
+      await ws.closed;
+      assert.equal(ws.closeCode, 1000);
+      assert.equal(ws.closeReason, "QUIT");
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("closes open WebSockets with SERVER_SHUTDOWN (4005) when the server stops", async () => {
+    const app = await startTestApp();
+    const ws = await WsClient.open(app.ports.http!);
+    await ws.login();
+    await app.stop();
+    assert.equal((await ws.waitFor("disconnect")).code, "SERVER_SHUTDOWN");
+    await ws.closed;
+    assert.equal(ws.closeCode, 4005);
+  });
+
+  it("runs with any transport turned off", async () => {
+    const app = await startTestApp({ tcpPort: null, lpPort: null });
+    try {
+      assert.deepEqual(Object.keys(app.ports), ["http"]);
+      const ws = await WsClient.open(app.ports.http!);
+      await ws.login();
+      ws.close();
+      await ws.closed;
+    } finally {
+      await app.stop();
+    }
+    const noHttp = await startTestApp({ httpPort: null });
+    try {
+      assert.deepEqual(Object.keys(noHttp.ports).sort(), ["lp", "tcp"]);
+    } finally {
+      await noHttp.stop();
+    }
+  });
+});
