@@ -15,7 +15,7 @@ function prefix(n: number): Uint8Array {
   return b;
 }
 
-describe("bad input on each transport", () => {
+describe("bad input on each transport", { timeout: 20_000 }, () => {
   let app: App;
   /** a bystander in the room: must see nothing but the offender leave when it is closed */
   let observer: WsClient;

@@ -5,7 +5,7 @@ import { encodeLengthPrefixed, ORIGINAL_EVENTS } from "../../src/protocol/index.
 import { startTestApp } from "./support/test-app.js";
 import { LineClient, LpClient, WsClient } from "./support/chat-clients.js";
 
-describe("one room over three transports", () => {
+describe("one room over three transports", { timeout: 20_000 }, () => {
   let app: App;
   before(async () => {
     app = await startTestApp();

@@ -14,7 +14,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
-describe("WebSocket connection lifecycle", () => {
+describe("WebSocket connection lifecycle", { timeout: 20_000 }, () => {
   it("cuts a WebSocket that does not answer pings, and keeps one that does", async () => {
     const app = await startTestApp({ wsHeartbeatMs: HEARTBEAT_MS });
     try {
@@ -88,6 +88,23 @@ describe("WebSocket connection lifecycle", () => {
     assert.equal((await ws.waitFor("disconnect")).code, "SERVER_SHUTDOWN");
     await ws.closed;
     assert.equal(ws.closeCode, 4005);
+  });
+
+  it("negotiates permessage-deflate only when --ws-deflate is on", async () => {
+    for (const wsDeflate of [false, true]) {
+      const app = await startTestApp({ wsDeflate });
+      try {
+        const ws = await WsClient.open(app.ports.http!, { perMessageDeflate: true });
+        await ws.join("general");
+        ws.send({ _ct: "send_message", r: "general", c: "z".repeat(2000) });
+        await ws.waitFor("user_message");
+        assert.equal(ws.ws.extensions.includes("permessage-deflate"), wsDeflate);
+        ws.close();
+        await ws.closed;
+      } finally {
+        await app.stop();
+      }
+    }
   });
 
   it("runs with any transport turned off", async () => {
