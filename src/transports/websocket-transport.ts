@@ -85,7 +85,7 @@ export class WebSocketTransport {
         };
       });
     }
-    this.options.server.off("upgrade", this.onUpgrade);
+    // The upgrade listener stays: until the HTTP server closes, upgrades get a 503.
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

@@ -89,6 +89,14 @@ describe("web client in a real browser", { timeout: 60_000 }, () => {
 
     await signIn(alice, base, "alice");
     await signIn(bob, base, "bob");
+    // A name in use is refused on the sign-in form, without reconnect attempts.
+    const twin = await desktop.newPage();
+    await twin.goto(base);
+    await twin.locator("#name-input").fill("ALICE");
+    await twin.locator("#connect-button").click();
+    await twin.locator("#login-error", { hasText: "taken" }).waitFor(WAIT);
+    assert.equal(await twin.locator("#app").isVisible(), false);
+    await twin.close();
     const tcp = await LineClient.open(app.ports.tcp!);
     const tcpId = (await tcp.waitFor("login_successful")).u;
     await tcp.join("general");

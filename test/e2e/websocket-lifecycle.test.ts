@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { WsClient } from "./support/chat-clients.js";
 import { startTestApp } from "./support/test-app.js";
 
@@ -105,6 +106,34 @@ describe("WebSocket connection lifecycle", { timeout: 20_000 }, () => {
         await app.stop();
       }
     }
+  });
+
+  it("holds back a WebSocket above its rate (slow_down) and still answers every command", async () => {
+    const app = await startTestApp({ limits: { rateBurst: 20, ratePerSec: 200 } });
+    try {
+      const ws = await WsClient.open(app.ports.http!);
+      await ws.login();
+      for (let i = 0; i < 40; i++) ws.send({ _ct: "ping", t: i });
+      assert.ok((await ws.waitFor("slow_down")).retry_ms > 0);
+      for (let i = 0; i < 40; i++) await ws.waitFor("pong", (e) => e.t === i);
+      ws.close();
+      await ws.closed;
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("refuses WebSocket upgrades (503) and reports not ready while shutting down", async () => {
+    const app = await startTestApp({ limits: { shutdownGraceMs: 5_000 } });
+    // A TCP peer that never closes its side keeps the drain going.
+    const hold = connect({ host: "127.0.0.1", port: app.ports.tcp!, allowHalfOpen: true });
+    await new Promise((r) => hold.once("data", r));
+    const stopped = app.stop();
+    await new Promise((r) => hold.once("end", r));
+    await assert.rejects(WsClient.open(app.ports.http!), /503/);
+    assert.equal((await fetch(`http://127.0.0.1:${app.ports.http}/readyz`)).status, 503);
+    hold.destroy();
+    await stopped;
   });
 
   it("runs with any transport turned off", async () => {
