@@ -3,10 +3,12 @@
 # redis-server, chromium), when they are missing. Needs root (or passwordless sudo) the first time.
 set -euo pipefail
 need=()
-for pair in "tmux:tmux"; do
+for pair in "tmux:tmux" "chromium:chromium"; do
   cmd=${pair%%:*}; pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done
+# a font for the browser test's screenshots (chromium alone renders text as boxes)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=("fonts-dejavu-core")
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 SUDO=""

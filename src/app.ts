@@ -8,11 +8,16 @@ import { ChatServer, loggingMiddleware, perIpLimitMiddleware } from "./core/inde
 import type { Config } from "./config.js";
 import { lengthPrefixedFraming, lineFraming } from "./transports/framing.js";
 import { TcpTransport } from "./transports/tcp-transport.js";
+import { WebSocketTransport } from "./transports/websocket-transport.js";
+import { HttpServer } from "./http/http-server.js";
+import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
+import { TeeMetrics } from "./metrics/tee-metrics.js";
 
 export interface AppOptions {
   config: Config;
   rooms: readonly RoomSpec[];
   logger: Logger;
+  /** counted besides the Prometheus metrics served on /metrics */
   metrics?: Metrics;
   /** extra middleware, run after the built-in logging and per-IP limit (e.g. an auth hook) */
   middleware?: readonly ConnectionMiddleware[];
@@ -21,12 +26,14 @@ export interface AppOptions {
 export interface App {
   readonly chat: ChatServer;
   /** bound ports, by transport (absent when that transport is off) */
-  readonly ports: { tcp?: number; lp?: number };
+  readonly ports: { tcp?: number; lp?: number; http?: number };
+  /** what GET /metrics serves */
+  readonly metrics: PrometheusMetrics;
   /**
    * Graceful shutdown, in this order: (1) stop accepting on every listener; (2) the chat server
    * ends every session, so members see users leave and extension clients get a `disconnect`;
    * (3) wait for queued output to flush and sockets to close, cutting those still open after
-   * `shutdownGraceMs`.
+   * `shutdownGraceMs`; (4) close the HTTP server, which answered /readyz with 503 meanwhile.
    */
   stop(): Promise<void>;
 }
@@ -38,16 +45,19 @@ export async function startApp(options: AppOptions): Promise<App> {
     middleware.push(perIpLimitMiddleware(config.limits.maxConnectionsPerIp));
   }
   middleware.push(...(options.middleware ?? []));
+  const prometheus = new PrometheusMetrics();
   const chat = new ChatServer({
     rooms: options.rooms,
     limits: config.limits,
     logger,
     middleware,
-    ...(options.metrics && { metrics: options.metrics }),
+    metrics: options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus,
   });
 
   const transports: TcpTransport[] = [];
-  const ports: { tcp?: number; lp?: number } = {};
+  const ports: { tcp?: number; lp?: number; http?: number } = {};
+  let http: HttpServer | undefined;
+  let ws: WebSocketTransport | undefined;
   const listen = async (
     port: number | null,
     framing: typeof lineFraming,
@@ -68,8 +78,28 @@ export async function startApp(options: AppOptions): Promise<App> {
     if (tcp) ports.tcp = tcp.port;
     const lp = await listen(config.lpPort, lengthPrefixedFraming);
     if (lp) ports.lp = lp.port;
+    if (config.httpPort !== null) {
+      http = new HttpServer({
+        host: config.host,
+        port: config.httpPort,
+        webRoot: config.webRoot,
+        isReady: () => chat.ready,
+        metrics: prometheus,
+        logger,
+      });
+      ws = new WebSocketTransport(chat, {
+        server: http.server,
+        maxPayloadBytes: config.limits.maxLineBytes,
+        heartbeatMs: config.wsHeartbeatMs,
+        deflate: config.wsDeflate,
+        logger,
+      });
+      ports.http = (await http.start()).port;
+      ws.start();
+    }
   } catch (err) {
     for (const t of transports) t.stopAccepting();
+    await http?.stop();
     throw err;
   }
   chat.start();
@@ -79,11 +109,15 @@ export async function startApp(options: AppOptions): Promise<App> {
   return {
     chat,
     ports,
+    metrics: prometheus,
     stop() {
       stopping ??= (async () => {
         for (const t of transports) t.stopAccepting();
+        ws?.stopAccepting();
         await chat.stop();
-        await Promise.all(transports.map((t) => t.drain(config.limits.shutdownGraceMs)));
+        const grace = config.limits.shutdownGraceMs;
+        await Promise.all([...transports.map((t) => t.drain(grace)), ws?.drain(grace)]);
+        await http?.stop();
       })();
       return stopping;
     },

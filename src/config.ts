@@ -13,6 +13,14 @@ export interface Config {
   tcpPort: number | null;
   /** length-prefixed TCP; null when off */
   lpPort: number | null;
+  /** HTTP: WebSocket on /ws, the web client, health and metrics; null when off */
+  httpPort: number | null;
+  /** WebSocket ping interval, ms; a peer that has not answered the previous ping is cut. 0 = off */
+  wsHeartbeatMs: number;
+  /** permessage-deflate on WebSocket (off by default: it costs ~300 KiB of zlib state per peer) */
+  wsDeflate: boolean;
+  /** folder of the built web client (index.html, app.js, ...) */
+  webRoot: string;
   /** rooms file or folder */
   roomsPath: string;
   logLevel: string;
@@ -22,21 +30,24 @@ export interface Config {
 /** The bundled rooms: the original server's 24, in its own file name. */
 export const DEFAULT_ROOMS_PATH = join(packageRoot(), "resources", "chat_rooms_metadatas.json");
 
+/** Where `npm run build` puts the web client bundle. */
+export const DEFAULT_WEB_ROOT = join(packageRoot(), "dist", "web");
+
 /** The package folder, whether this runs from src/ (tsx) or from dist/src/ (built). */
 function packageRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   return basename(dirname(here)) === "dist" ? join(here, "..", "..") : join(here, "..");
 }
 
-type Kind = "string" | "port" | "count" | "level";
+type Kind = "string" | "port" | "count" | "level" | "switch";
 
 interface Setting {
   flag: string;
   env: string;
   kind: Kind;
   doc: string;
-  get(c: Config): string | number | null;
-  set(c: Config, v: string | number | null): void;
+  get(c: Config): string | number | boolean | null;
+  set(c: Config, v: string | number | boolean | null): void;
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -82,6 +93,30 @@ export const SETTINGS: readonly Setting[] = [
     doc: "length-prefixed TCP port; `off` disables",
     get: (c) => c.lpPort,
     set: (c, v) => void (c.lpPort = v as number | null),
+  },
+  {
+    flag: "http-port",
+    env: "PARLEY_HTTP_PORT",
+    kind: "port",
+    doc: "HTTP port: WebSocket on /ws, web client on /, /healthz, /readyz, /metrics; `off` disables",
+    get: (c) => c.httpPort,
+    set: (c, v) => void (c.httpPort = v as number | null),
+  },
+  {
+    flag: "ws-heartbeat-ms",
+    env: "PARLEY_WS_HEARTBEAT_MS",
+    kind: "count",
+    doc: "WebSocket ping interval, ms; no pong by the next ping: cut; 0 = off",
+    get: (c) => c.wsHeartbeatMs,
+    set: (c, v) => void (c.wsHeartbeatMs = v as number),
+  },
+  {
+    flag: "ws-deflate",
+    env: "PARLEY_WS_DEFLATE",
+    kind: "switch",
+    doc: "enable WebSocket permessage-deflate (env: true/false)",
+    get: (c) => c.wsDeflate,
+    set: (c, v) => void (c.wsDeflate = v as boolean),
   },
   {
     flag: "rooms",
@@ -142,6 +177,10 @@ export function defaultConfig(): Config {
     host: "0.0.0.0",
     tcpPort: 8080,
     lpPort: 8082,
+    httpPort: 8081,
+    wsHeartbeatMs: 30_000,
+    wsDeflate: false,
+    webRoot: DEFAULT_WEB_ROOT,
     roomsPath: DEFAULT_ROOMS_PATH,
     logLevel: "info",
     limits: { ...DEFAULT_LIMITS },
@@ -153,8 +192,12 @@ export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
 }
 
-function parseValue(s: Setting, raw: string, from: string): string | number | null {
+function parseValue(s: Setting, raw: string, from: string): string | number | boolean | null {
   switch (s.kind) {
+    case "switch":
+      if (["1", "true", "on", "yes"].includes(raw)) return true;
+      if (["0", "false", "off", "no", ""].includes(raw)) return false;
+      throw new ConfigError(`${from}: "${raw}" is not true or false`);
     case "string":
       if (raw === "") throw new ConfigError(`${from}: must not be empty`);
       return raw;
@@ -183,7 +226,7 @@ function parseValue(s: Setting, raw: string, from: string): string | number | nu
 /** Builds the config from argv (without node and script) and env; throws ConfigError. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Config | "help" {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const s of SETTINGS) options[s.flag] = { type: "string" };
+  for (const s of SETTINGS) options[s.flag] = { type: s.kind === "switch" ? "boolean" : "string" };
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
@@ -195,7 +238,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   for (const s of SETTINGS) {
     const fromArg = values[s.flag];
     const fromEnv = env[s.env];
-    if (typeof fromArg === "string") s.set(config, parseValue(s, fromArg, `--${s.flag}`));
+    if (typeof fromArg === "boolean") s.set(config, fromArg);
+    else if (typeof fromArg === "string") s.set(config, parseValue(s, fromArg, `--${s.flag}`));
     else if (fromEnv !== undefined) s.set(config, parseValue(s, fromEnv, s.env));
   }
   const l = config.limits;

@@ -1,0 +1,36 @@
+import type { DisconnectCode } from "../protocol/index.js";
+import type { Metrics, TransportKind } from "../core/index.js";
+
+/** Reports every count to several Metrics (the Prometheus exposition and a caller's own). */
+export class TeeMetrics implements Metrics {
+  private readonly targets: readonly Metrics[];
+
+  constructor(...targets: Metrics[]) {
+    this.targets = targets;
+  }
+
+  connectionOpened(transport: TransportKind): void {
+    for (const t of this.targets) t.connectionOpened(transport);
+  }
+  connectionClosed(transport: TransportKind, code: string): void {
+    for (const t of this.targets) t.connectionClosed(transport, code);
+  }
+  connectionRefused(code: DisconnectCode): void {
+    for (const t of this.targets) t.connectionRefused(code);
+  }
+  commandReceived(type: string): void {
+    for (const t of this.targets) t.commandReceived(type);
+  }
+  eventDelivered(recipients: number, bytes: number): void {
+    for (const t of this.targets) t.eventDelivered(recipients, bytes);
+  }
+  slowConsumerDisconnect(): void {
+    for (const t of this.targets) t.slowConsumerDisconnect();
+  }
+  rateLimited(): void {
+    for (const t of this.targets) t.rateLimited();
+  }
+  broadcastDuration(ms: number): void {
+    for (const t of this.targets) t.broadcastDuration(ms);
+  }
+}

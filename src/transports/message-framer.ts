@@ -1,0 +1,60 @@
+import type { Framer } from "../protocol/index.js";
+import { ErrorCode, FrameError } from "../protocol/index.js";
+
+/**
+ * The pull-based `Framer` for a message-oriented transport (WebSocket): each push() is already one
+ * whole message, so this is only a queue that the session drains at its own rate. Its size is
+ * bounded by the transport: reading is paused while the session holds back, so at most what was
+ * already parsed from one socket read waits here.
+ *
+ * Payloads are decoded (UTF-8) when pulled, not when pushed, so a rate-limited session does not
+ * pay for decoding input it has not reached yet.
+ */
+export class MessageFramer implements Framer {
+  private queue: Array<Uint8Array | FrameError> = [];
+  private head = 0;
+  private bytes = 0;
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+  get buffered(): number {
+    return this.bytes;
+  }
+
+  /** Queues one whole message. */
+  push(message: Uint8Array): void {
+    this.queue.push(message);
+    this.bytes += message.length;
+  }
+
+  /** Queues a transport-level error in order with the messages (e.g. a binary frame). */
+  pushError(error: FrameError): void {
+    this.queue.push(error);
+  }
+
+  next(): string | FrameError | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const item = this.queue[this.head]!;
+    this.queue[this.head] = EMPTY;
+    this.head++;
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+    if (item instanceof FrameError) return item;
+    this.bytes -= item.length;
+    try {
+      return this.decoder.decode(item);
+    } catch {
+      return new FrameError(ErrorCode.BAD_ENCODING, "message is not valid UTF-8", false);
+    }
+  }
+
+  /** Drops everything queued (the connection is closing). */
+  clear(): void {
+    this.queue = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,216 @@
+import type { Duplex } from "node:stream";
+import type { RawData, WebSocket } from "ws";
+import type { DisconnectCode, EncodedEvent } from "../protocol/index.js";
+import {
+  EncodedEvent as Encoded,
+  ErrorCode,
+  FrameError,
+  shouldReconnect,
+} from "../protocol/index.js";
+import type { CloseReason, Connection, Session } from "../core/index.js";
+import { PEER_CLOSED } from "../core/index.js";
+import { flushQueue, type Flushable } from "./flush-queue.js";
+import { MessageFramer } from "./message-framer.js";
+import { closeReason, closeStatus, refusalStatus } from "./ws-close-codes.js";
+
+/** Time a refused connection gets to read its close frame before it is cut, in ms. */
+const REFUSE_CUT_MS = 1_000;
+
+/**
+ * The UTF-8 bytes of each event, made once for all WebSocket recipients of a broadcast (ws would
+ * otherwise convert the string again for every connection). Entries go with their event.
+ */
+const utf8 = new WeakMap<EncodedEvent, Buffer>();
+function bytesOf(event: EncodedEvent): Buffer {
+  let b = utf8.get(event);
+  if (b === undefined) {
+    b = Buffer.from(event.json, "utf8");
+    utf8.set(event, b);
+  }
+  return b;
+}
+
+/**
+ * A WebSocket as a core Connection: one JSON command or event per text frame.
+ *
+ * Output queued with send() leaves once per event-loop turn (the shared flush queue): every event
+ * is its own frame, and the frames of one turn are written with the socket corked, so they go to
+ * the kernel in one write. Input frames wait in a MessageFramer that the session drains at its
+ * rate; while the session holds back, the socket is paused and TCP pushes back on the peer.
+ */
+export class WebSocketConnection implements Connection, Flushable {
+  readonly transport = "ws" as const;
+  readonly framer = new MessageFramer();
+  session: Session | undefined;
+  /** false once a ping is sent, true again when its pong arrives */
+  private answeredPing = true;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private queued = false;
+  private closing = false;
+  private closed = false;
+  private cutTimer: NodeJS.Timeout | undefined;
+  /** why the server cut the socket itself (heartbeat), reported as the session's end */
+  private cutNote: string | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    /** the upgraded socket, corked around a turn's writes */
+    private readonly socket: Duplex,
+    readonly remoteAddress: string,
+  ) {
+    // Paused until attach(): frames that arrive while middleware runs stay in the kernel.
+    ws.pause();
+    ws.on("message", (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on("pong", () => {
+      this.answeredPing = true;
+    });
+    ws.on("error", (err: Error & { code?: string }) => this.onError(err));
+    ws.on("close", (code: number) => {
+      this.closed = true;
+      if (this.cutTimer) clearTimeout(this.cutTimer);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.framer.clear();
+      this.session?.onTransportClosed(this.cutNote ?? `connection closed by peer (${code})`);
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Hands the connection to its session and starts reading. */
+  attach(session: Session): void {
+    this.session = session;
+    if (this.closed) {
+      session.onTransportClosed();
+      return;
+    }
+    session.onReadable();
+    this.ws.resume();
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closing) return; // read only to complete the close handshake
+    if (isBinary) {
+      this.framer.pushError(
+        new FrameError(
+          ErrorCode.BAD_ENCODING,
+          "binary frames are not accepted: send each command as a JSON text frame",
+          true,
+        ),
+      );
+    } else {
+      // binaryType is "nodebuffer": a message is one Buffer
+      this.framer.push(data as Buffer);
+    }
+    this.session?.onReadable();
+  }
+
+  /**
+   * ws reports a broken frame here and has already started closing with the matching status
+   * (1009 for a message above maxPayload, 1007 for bad UTF-8): the session is ended through the
+   * framer so the core records the reason and members see the user leave.
+   */
+  private onError(err: Error & { code?: string }): void {
+    if (this.closing || this.closed) return;
+    if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") {
+      this.framer.pushError(new FrameError("FRAME_TOO_LARGE", err.message, true));
+    } else if (err.code === "WS_ERR_INVALID_UTF8") {
+      this.framer.pushError(new FrameError(ErrorCode.BAD_ENCODING, err.message, true));
+    } else {
+      this.cutNote = `websocket error: ${err.message}`;
+      return; // the close event follows
+    }
+    this.session?.onReadable();
+  }
+
+  send(event: EncodedEvent): void {
+    if (this.closed || this.closing) return;
+    const bytes = bytesOf(event);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    if (!this.queued) {
+      this.queued = true;
+      flushQueue.add(this);
+    }
+  }
+
+  flush(): void {
+    this.queued = false;
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.socket.cork();
+    for (let i = 0; i < frames.length; i++) this.ws.send(frames[i]!, { binary: false });
+    this.socket.uncork();
+  }
+
+  get bufferedBytes(): number {
+    return this.pendingBytes + this.ws.bufferedAmount;
+  }
+
+  pauseReading(): void {
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    if (!this.closing) this.ws.resume();
+  }
+
+  /**
+   * Called by the transport's heartbeat every interval: cuts a peer that did not answer the
+   * previous ping, else pings it. Returns false when the peer was cut.
+   */
+  heartbeat(intervalMs: number): boolean {
+    if (this.closed) return true;
+    if (!this.answeredPing) {
+      this.cutNote = `no pong within ${intervalMs} ms`;
+      this.ws.terminate();
+      return false;
+    }
+    this.answeredPing = false;
+    this.ws.ping();
+    return true;
+  }
+
+  /** Cuts the socket at once (drain deadline passed). */
+  terminate(): void {
+    if (!this.closed) this.ws.terminate();
+  }
+
+  /**
+   * Tells the peer why in a `disconnect` event (every WebSocket client speaks the extensions),
+   * then closes with 1013 (try again later) or 1008 (policy: UNAUTHORIZED).
+   */
+  refuse(reason: CloseReason): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    if (reason.code !== PEER_CLOSED && this.ws.readyState === this.ws.OPEN) {
+      const ev = new Encoded({
+        _et: "disconnect",
+        code: reason.code,
+        message: reason.message,
+        reconnect: shouldReconnect(reason.code as DisconnectCode),
+      });
+      this.ws.send(bytesOf(ev), { binary: false });
+    }
+    this.ws.close(refusalStatus(reason.code), closeReason(`${reason.code}: ${reason.message}`));
+    this.ws.resume();
+    this.cutTimer = setTimeout(() => this.ws.terminate(), REFUSE_CUT_MS).unref();
+  }
+
+  /** Flushes, then sends a close frame (4000+ status, the disconnect code as reason). */
+  close(reason: CloseReason, flushDeadlineMs: number): void {
+    if (this.closing || this.closed) return;
+    this.flush();
+    this.closing = true;
+    this.framer.clear();
+    this.ws.close(closeStatus(reason.code), closeReason(reason.code));
+    this.ws.resume();
+    this.cutTimer = setTimeout(() => this.ws.terminate(), flushDeadlineMs).unref();
+  }
+}

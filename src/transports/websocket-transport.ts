@@ -1,0 +1,134 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { ChatServer, Clock, Logger } from "../core/index.js";
+import { silentLogger, systemClock } from "../core/index.js";
+import { WebSocketConnection } from "./websocket-connection.js";
+
+export interface WebSocketTransportOptions {
+  /** the HTTP server whose upgrade requests this transport takes */
+  server: Server;
+  /** request path of the WebSocket endpoint; default `/ws` */
+  path?: string;
+  /** largest message accepted, bytes (ws's maxPayload); a larger one closes with 1009 */
+  maxPayloadBytes: number;
+  /** ping interval, ms; a peer that has not answered the previous ping is cut. 0 disables */
+  heartbeatMs: number;
+  /** permessage-deflate (default off: zlib state costs ~300 KiB per connection) */
+  deflate?: boolean;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/**
+ * WebSocket (ws library) on an existing HTTP server: upgrades on `path` become core Connections
+ * handed to the chat server with their request headers (for auth middleware). Owns the
+ * ping/pong heartbeat of its connections.
+ */
+export class WebSocketTransport {
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Set<WebSocketConnection>();
+  private readonly path: string;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private accepting = false;
+  private heartbeatTimer: unknown;
+  /** set while drain() waits for the last connection to close */
+  private onEmpty: (() => void) | undefined;
+  private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void =>
+    this.upgrade(req, socket, head);
+
+  constructor(
+    private readonly chat: ChatServer,
+    private readonly options: WebSocketTransportOptions,
+  ) {
+    this.path = options.path ?? "/ws";
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPayloadBytes,
+      perMessageDeflate: options.deflate ?? false,
+      clientTracking: false,
+    });
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  start(): void {
+    this.accepting = true;
+    this.options.server.on("upgrade", this.onUpgrade);
+    this.scheduleHeartbeat();
+  }
+
+  /** Refuses new upgrades (503); existing connections go on. */
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Resolves once every connection has closed; those still open after `deadlineMs` are cut. */
+  async drain(deadlineMs: number): Promise<void> {
+    this.stopAccepting();
+    if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    if (this.conns.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          for (const c of this.conns) c.terminate();
+        }, deadlineMs);
+        timer.unref();
+        this.onEmpty = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    // The upgrade listener stays: until the HTTP server closes, upgrades get a 503.
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy());
+    const path = (req.url ?? "/").split("?", 1)[0];
+    if (path !== this.path) return rejectUpgrade(socket, 404, "Not Found");
+    if (!this.accepting) return rejectUpgrade(socket, 503, "Service Unavailable");
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req, socket));
+  }
+
+  private onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
+    const conn = new WebSocketConnection(ws, socket, req.socket.remoteAddress ?? "unknown");
+    this.conns.add(conn);
+    ws.once("close", () => {
+      this.conns.delete(conn);
+      if (this.conns.size === 0) this.onEmpty?.();
+    });
+    this.chat.accept(conn, req.headers).then(
+      (session) => {
+        if (session) conn.attach(session);
+      },
+      (err: unknown) => {
+        this.logger.error({ err: String(err) }, "accept failed");
+        ws.terminate();
+      },
+    );
+  }
+
+  private scheduleHeartbeat(): void {
+    const every = this.options.heartbeatMs;
+    if (every <= 0 || !this.accepting) return;
+    this.heartbeatTimer = this.clock.setTimeout(() => {
+      let cut = 0;
+      for (const c of this.conns) if (!c.heartbeat(every)) cut++;
+      if (cut > 0) this.logger.info({ cut, intervalMs: every }, "websocket heartbeat timeout");
+      this.scheduleHeartbeat();
+    }, every);
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${text.length + 1}\r\n\r\n${text}\n`,
+  );
+}
