@@ -16,12 +16,25 @@ export class MessageFramer implements Framer {
   private bytes = 0;
   private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+  /** @param maxMessageBytes a longer message is a fatal FRAME_TOO_LARGE, as an overlong line is */
+  constructor(private readonly maxMessageBytes: number = Number.MAX_SAFE_INTEGER) {}
+
   get buffered(): number {
     return this.bytes;
   }
 
   /** Queues one whole message. */
   push(message: Uint8Array): void {
+    if (message.length > this.maxMessageBytes) {
+      this.pushError(
+        new FrameError(
+          "FRAME_TOO_LARGE",
+          `message of ${message.length} bytes exceeds the maximum of ${this.maxMessageBytes}`,
+          true,
+        ),
+      );
+      return;
+    }
     this.queue.push(message);
     this.bytes += message.length;
   }

@@ -40,7 +40,7 @@ function bytesOf(event: EncodedEvent): Buffer {
  */
 export class WebSocketConnection implements Connection, Flushable {
   readonly transport = "ws" as const;
-  readonly framer = new MessageFramer();
+  readonly framer: MessageFramer;
   session: Session | undefined;
   /** false once a ping is sent, true again when its pong arrives */
   private answeredPing = true;
@@ -58,7 +58,10 @@ export class WebSocketConnection implements Connection, Flushable {
     /** the upgraded socket, corked around a turn's writes */
     private readonly socket: Duplex,
     readonly remoteAddress: string,
+    /** largest message handled; a larger one gets an error event, then a close */
+    maxMessageBytes: number,
   ) {
+    this.framer = new MessageFramer(maxMessageBytes);
     // Paused until attach(): frames that arrive while middleware runs stay in the kernel.
     ws.pause();
     ws.on("message", (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));

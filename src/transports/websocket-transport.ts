@@ -5,12 +5,19 @@ import type { ChatServer, Clock, Logger } from "../core/index.js";
 import { silentLogger, systemClock } from "../core/index.js";
 import { WebSocketConnection } from "./websocket-connection.js";
 
+/** How far past the message limit ws still reads a message, so it can get an error event. */
+const PAYLOAD_HARD_CAP_FACTOR = 4;
+
 export interface WebSocketTransportOptions {
   /** the HTTP server whose upgrade requests this transport takes */
   server: Server;
   /** request path of the WebSocket endpoint; default `/ws` */
   path?: string;
-  /** largest message accepted, bytes (ws's maxPayload); a larger one closes with 1009 */
+  /**
+   * largest message handled, bytes: a larger one gets an `error` FRAME_TOO_LARGE and a close, as
+   * on the TCP transports. ws itself reads messages up to PAYLOAD_HARD_CAP_FACTOR times this (at
+   * least 1 MiB) so that it can be answered; beyond that ws closes with 1009 without reading it.
+   */
   maxPayloadBytes: number;
   /** ping interval, ms; a peer that has not answered the previous ping is cut. 0 disables */
   heartbeatMs: number;
@@ -47,7 +54,7 @@ export class WebSocketTransport {
     this.clock = options.clock ?? systemClock;
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: options.maxPayloadBytes,
+      maxPayload: Math.max(options.maxPayloadBytes * PAYLOAD_HARD_CAP_FACTOR, 1 << 20),
       perMessageDeflate: options.deflate ?? false,
       clientTracking: false,
     });
@@ -97,7 +104,12 @@ export class WebSocketTransport {
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
-    const conn = new WebSocketConnection(ws, socket, req.socket.remoteAddress ?? "unknown");
+    const conn = new WebSocketConnection(
+      ws,
+      socket,
+      req.socket.remoteAddress ?? "unknown",
+      this.options.maxPayloadBytes,
+    );
     this.conns.add(conn);
     ws.once("close", () => {
       this.conns.delete(conn);

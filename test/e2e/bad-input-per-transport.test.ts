@@ -115,14 +115,27 @@ describe("bad input on each transport", { timeout: 20_000 }, () => {
     await observerUnaffected();
   });
 
-  it("closes a WebSocket that sends a message above maxPayload with status 1009", async () => {
+  it("answers a WebSocket message above the limit with FRAME_TOO_LARGE, then closes it", async () => {
     const client = await WsClient.open(app.ports.http!);
     const id = await offender(client);
     client.send(JSON.stringify({ _ct: "send_message", r: ROOM, c: "x".repeat(MAX * 2) }));
+    assert.equal((await client.waitFor("error")).code, "FRAME_TOO_LARGE");
+    assert.equal((await client.waitFor("disconnect")).code, "FRAME_TOO_LARGE");
+    await client.closed;
+    await observer.waitFor("room_participation", (e) => e.u === id && e.s === "left");
+    assert.ok(!observer.saw((e) => e._et === "user_message" && e.u === id));
+    await observerUnaffected();
+  });
+
+  it("closes a WebSocket whose message is far above the limit with 1009, unread", async () => {
+    const client = await WsClient.open(app.ports.http!);
+    const id = await offender(client);
+    client.send(
+      JSON.stringify({ _ct: "send_message", r: ROOM, c: "x".repeat(Math.max(MAX * 5, 1 << 21)) }),
+    );
     await client.closed;
     assert.equal(client.closeCode, 1009); // "message too big", sent by ws before reading it
     await observer.waitFor("room_participation", (e) => e.u === id && e.s === "left");
-    assert.ok(!observer.saw((e) => e._et === "user_message" && e.u === id));
     await observerUnaffected();
   });
 
