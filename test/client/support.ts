@@ -1,0 +1,158 @@
+// Shared by the client-library and TUI tests: a real Parley on port 0, a manual clock, a TCP proxy
+// that can cut connections, and bounded waits.
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { once } from "node:events";
+import { startApp, type App } from "../../src/app.js";
+import { defaultConfig, DEFAULT_ROOMS_PATH } from "../../src/config.js";
+import { silentLogger, type Limits } from "../../src/core/index.js";
+import { loadRooms } from "../../src/room-catalog.js";
+import type { Clock } from "../../clients/lib/clock.js";
+import type { Emitter } from "../../clients/lib/emitter.js";
+
+/** Starts Parley on 127.0.0.1 (TCP line and length-prefixed), on port 0 unless given. */
+export async function startParley(
+  ports: { tcp?: number; lp?: number } = {},
+  limits: Partial<Limits> = {},
+): Promise<App> {
+  const config = defaultConfig();
+  config.host = "127.0.0.1";
+  config.tcpPort = ports.tcp ?? 0;
+  config.lpPort = ports.lp ?? 0;
+  config.logLevel = "silent";
+  config.limits = { ...config.limits, shutdownGraceMs: 500, ...limits };
+  return startApp({ config, rooms: loadRooms(DEFAULT_ROOMS_PATH), logger: silentLogger });
+}
+
+/**
+ * A clock whose time moves only when the test says so. Timers run in due order; a timer set by
+ * a running timer runs in the same advance() if it falls due within it.
+ */
+export class ManualClock implements Clock {
+  private t = 1_700_000_000_000;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+
+  now(): number {
+    return this.t;
+  }
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.timers.delete(handle as number);
+  }
+  /** Delays of the timers pending, from now, in the order they were set. */
+  get pending(): number[] {
+    return [...this.timers.values()].map((x) => x.at - this.t);
+  }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const entry of this.timers) {
+        if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      }
+      if (next === undefined) break;
+      this.timers.delete(next[0]);
+      this.t = Math.max(this.t, next[1].at);
+      next[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+/** Resolves with the first emission of `name` whose arguments satisfy `pred`; rejects after `ms`. */
+export function waitFor<M extends { [K in keyof M]: unknown[] }, K extends keyof M>(
+  emitter: Emitter<M>,
+  name: K,
+  pred: (...args: M[K]) => boolean = () => true,
+  ms = 5_000,
+): Promise<M[K]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out after ${ms} ms waiting for "${String(name)}"`));
+    }, ms);
+    const off = emitter.on(name, (...args: M[K]) => {
+      if (!pred(...args)) return;
+      clearTimeout(timer);
+      off();
+      resolve(args);
+    });
+  });
+}
+
+/** Polls `check` every few ms until it is true; rejects after `ms`. */
+export async function until(check: () => boolean, ms = 5_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a server, to make network faults happen for real:
+ * `holdDownstream()` stops passing server-to-client bytes (they are dropped, as a dying link
+ * would lose them) and `cut()` destroys every proxied connection on both sides.
+ */
+export class FaultProxy {
+  private readonly server: Server;
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private holding = false;
+
+  private constructor(target: number) {
+    this.server = createServer((client) => {
+      const upstream = connect({ host: "127.0.0.1", port: target });
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on("data", (b) => upstream.write(b));
+      upstream.on("data", (b) => {
+        if (!this.holding) client.write(b);
+      });
+      const end = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.pairs.delete(pair);
+      };
+      client.on("close", end).on("error", end);
+      upstream.on("close", end).on("error", end);
+    });
+  }
+
+  static async start(target: number): Promise<FaultProxy> {
+    const p = new FaultProxy(target);
+    p.server.listen(0, "127.0.0.1");
+    await once(p.server, "listening");
+    return p;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  get connections(): number {
+    return this.pairs.size;
+  }
+
+  holdDownstream(): void {
+    this.holding = true;
+  }
+
+  /** Destroys every connection; new ones pass normally again. */
+  cut(): void {
+    this.holding = false;
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise((r) => this.server.close(r));
+  }
+}
