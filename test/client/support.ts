@@ -7,7 +7,7 @@ import { defaultConfig, DEFAULT_ROOMS_PATH } from "../../src/config.js";
 import { silentLogger, type Limits } from "../../src/core/index.js";
 import { loadRooms } from "../../src/room-catalog.js";
 import type { Clock } from "../../clients/lib/clock.js";
-import type { Emitter } from "../../clients/lib/emitter.js";
+import type { ClientEvents, ParleyClient } from "../../clients/lib/parley-client.js";
 
 /** Starts Parley on 127.0.0.1 (TCP line and length-prefixed), on port 0 unless given. */
 export async function startParley(
@@ -64,18 +64,18 @@ export class ManualClock implements Clock {
 }
 
 /** Resolves with the first emission of `name` whose arguments satisfy `pred`; rejects after `ms`. */
-export function waitFor<M extends { [K in keyof M]: unknown[] }, K extends keyof M>(
-  emitter: Emitter<M>,
+export function waitFor<K extends keyof ClientEvents>(
+  emitter: ParleyClient,
   name: K,
-  pred: (...args: M[K]) => boolean = () => true,
+  pred: (...args: ClientEvents[K]) => boolean = () => true,
   ms = 5_000,
-): Promise<M[K]> {
+): Promise<ClientEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
       reject(new Error(`timed out after ${ms} ms waiting for "${String(name)}"`));
     }, ms);
-    const off = emitter.on(name, (...args: M[K]) => {
+    const off = emitter.on(name, (...args: ClientEvents[K]) => {
       if (!pred(...args)) return;
       clearTimeout(timer);
       off();
