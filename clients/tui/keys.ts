@@ -1,6 +1,7 @@
 import { type Key, useInput } from "ink";
 
-const NO_KEY: Key = {
+/** A key press with no special key: plain text input. */
+export const NO_KEY: Key = {
   upArrow: false,
   downArrow: false,
   leftArrow: false,

@@ -56,7 +56,7 @@ export function StatusLine(props: {
       const secs = Math.max(0, Math.ceil(((s.retryAt ?? props.now) - props.now) / 1000));
       return (
         <Text color="yellow" wrap="truncate">
-          ↻ offline, retry in {secs}s (r: now)
+          ↻ retry in {secs}s (r)
         </Text>
       );
     }
