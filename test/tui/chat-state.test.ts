@@ -94,7 +94,8 @@ describe("ChatState robustness", () => {
     }
     const lines = s.rooms.find((r) => r.name === "general")!.lines;
     assert.equal(lines.length, SCROLLBACK_LINES);
-    assert.equal(lines[0]!.kind === "message" && lines[0].text, "m5");
+    const first = lines[0]!;
+    assert.equal(first.kind === "message" && first.text, "m5");
   });
 
   it("keeps each room's lines across a reconnect and forgets membership until the rejoin", () => {
