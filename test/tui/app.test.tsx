@@ -12,6 +12,8 @@ import { parseAddress } from "../../clients/lib/address.js";
 import { transportFor } from "../../clients/lib/node.js";
 import { ParleyClient } from "../../clients/lib/parley-client.js";
 import { startParley, until, waitFor } from "../client/support.js";
+import { OriginalServer } from "../client/original-server.js";
+import { ORIGINAL_COMMANDS } from "../../src/protocol/index.js";
 
 const SIZE = { width: 160, height: 30 };
 
@@ -91,5 +93,40 @@ describe("TUI against a real server", () => {
     assert.equal(t.controller.getState().page, "bye");
     await bob.close();
     t.unmount();
+  });
+});
+
+describe("TUI against an original-protocol server", () => {
+  it("tracks members by user id from the original events and sends no extension command", async () => {
+    const server = await OriginalServer.start([
+      { n: "general", d: "General" },
+      { n: "rust", d: "Rust" },
+    ]);
+    const t = tui(`127.0.0.1:${server.port}`);
+    await shows(t.frame, "Server Host and Port");
+    t.stdin.write("\r");
+    await shows(t.frame, "Rooms", "● online");
+    t.stdin.write("/join general\r");
+    await shows(t.frame, "Room Users (1)");
+
+    const bob = new ParleyClient({
+      transport: transportFor({ kind: "tcp", host: "127.0.0.1", port: server.port }),
+      heartbeatMs: 0,
+    });
+    const { userId } = await bob.connect();
+    bob.join("general");
+    await shows(t.frame, `${userId} has joined the room`, "Room Users (2)", `@${userId}`);
+    bob.send("general", "plain old protocol");
+    await shows(t.frame, `@${userId}: plain old protocol`);
+    t.stdin.write("/nick alicia\r");
+    await shows(t.frame, "this server has no display names");
+    await bob.close();
+    await shows(t.frame, `${userId} has left the room`, "Room Users (1)");
+
+    t.stdin.write("/quit\r");
+    await shows(t.frame, "Bye.");
+    for (const cmd of server.received) assert.ok(ORIGINAL_COMMANDS.has(cmd._ct as string));
+    t.unmount();
+    await server.close();
   });
 });
