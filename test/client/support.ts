@@ -84,11 +84,18 @@ export function waitFor<K extends keyof ClientEvents>(
   });
 }
 
-/** Polls `check` every few ms until it is true; rejects after `ms`. */
-export async function until(check: () => boolean, ms = 5_000, what = "condition"): Promise<void> {
+/** Polls `check` every few ms until it is true; rejects after `ms`, saying `what` (read then). */
+export async function until(
+  check: () => boolean,
+  ms = 5_000,
+  what: string | (() => string) = "condition",
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const said = typeof what === "string" ? what : what();
+      throw new Error(`timed out after ${ms} ms waiting for ${said}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }

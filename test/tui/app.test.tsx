@@ -34,7 +34,7 @@ async function shows(frame: () => string, ...texts: string[]): Promise<void> {
   await until(
     () => texts.every((t) => frame().includes(t)),
     5_000,
-    `${JSON.stringify(texts)} on screen; last frame:\n${frame()}`,
+    () => `${JSON.stringify(texts)} on screen; last frame:\n${frame()}`,
   );
 }
 

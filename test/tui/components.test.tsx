@@ -35,7 +35,7 @@ async function frameWith(lastFrame: () => string | undefined, ...texts: string[]
   await until(
     () => texts.every((t) => read().includes(t)),
     3_000,
-    `a frame with ${JSON.stringify(texts)}; last frame:\n${read()}`,
+    () => `a frame with ${JSON.stringify(texts)}; last frame:\n${read()}`,
   );
   return read();
 }
