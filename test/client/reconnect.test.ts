@@ -7,7 +7,7 @@ import type { UserMessageEvent } from "../../src/protocol/index.js";
 import { ParleyClient } from "../../clients/lib/parley-client.js";
 import { tcpTransport, type TcpFraming } from "../../clients/lib/tcp-transport.js";
 import { ClientError } from "../../clients/lib/errors.js";
-import { FaultProxy, ManualClock, startParley, waitFor } from "./support.js";
+import { FaultProxy, ManualClock, startParley, until, waitFor } from "./support.js";
 
 const ROOM = "general";
 /** long enough for any backoff delay these tests can draw */
@@ -152,6 +152,47 @@ for (const framing of ["line", "length-prefixed"] as const) {
     });
   });
 }
+
+describe("ParleyClient display name", () => {
+  it("reclaims its name once the server lets go of the stale session that held it", async () => {
+    const app = await startParley();
+    apps.push(app);
+    const proxy = await FaultProxy.start(app.ports.tcp!);
+    const clock = new ManualClock();
+    const client = new ParleyClient({
+      transport: tcpTransport({ host: "127.0.0.1", port: proxy.port }),
+      name: "carol",
+      clock,
+      random: () => 0.5,
+      heartbeatMs: 0,
+      reclaimDelayMs: 1_000,
+    });
+    await client.connect();
+    await waitFor(client, "event", (ev) => ev._et === "welcome");
+    assert.equal(client.session?.name, "carol");
+
+    const down = waitFor(client, "status", (s) => s.state === "waiting");
+    proxy.orphanUpstreams(); // the server still holds the old session, and the name
+    await down;
+    const taken = waitFor(
+      client,
+      "event",
+      (ev) => ev._et === "error" && ev.code === "NAME_TAKEN" && ev.cmd === "hello",
+    );
+    clock.advance(PAST_ANY_BACKOFF);
+    await taken;
+    assert.notEqual(client.session?.name, "carol");
+
+    proxy.dropOrphans(); // the server notices the old connection is gone
+    await until(() => app.chat.connectionCount === 1, 5_000, "the server to end the stale session");
+    const renamed = waitFor(client, "event", (ev) => ev._et === "user_renamed" && ev.n === "carol");
+    clock.advance(1_000); // the first retry
+    await renamed;
+    assert.equal(client.session?.name, "carol");
+    await client.close();
+    await proxy.close();
+  });
+});
 
 describe("ParleyClient reconnect policy", () => {
   it("waits longer after each failed attempt, up to the cap (injected clock, no sleeps)", async () => {

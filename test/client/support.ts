@@ -108,6 +108,7 @@ export async function until(
 export class FaultProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
+  private readonly orphans = new Set<Socket>();
   private holding = false;
 
   private constructor(target: number) {
@@ -120,6 +121,7 @@ export class FaultProxy {
         if (!this.holding) client.write(b);
       });
       const end = (): void => {
+        if (this.orphans.has(upstream)) return;
         client.destroy();
         upstream.destroy();
         this.pairs.delete(pair);
@@ -158,7 +160,26 @@ export class FaultProxy {
     this.pairs.clear();
   }
 
+  /**
+   * Cuts the client side only: the server keeps its end open, as when a client's network dies
+   * without a FIN reaching the server (its session lingers until it notices).
+   */
+  orphanUpstreams(): void {
+    for (const pair of this.pairs) {
+      this.orphans.add(pair[1]);
+      pair[0].destroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** Closes the server ends left open by orphanUpstreams(). */
+  dropOrphans(): void {
+    for (const s of this.orphans) s.destroy();
+    this.orphans.clear();
+  }
+
   async close(): Promise<void> {
+    this.dropOrphans();
     this.cut();
     await new Promise((r) => this.server.close(r));
   }
