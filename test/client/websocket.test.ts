@@ -35,8 +35,8 @@ describe("ParleyClient over WebSocket", () => {
           if (line) ws.send(line);
         }
       });
-      ws.on("message", (data, isBinary) => {
-        if (!isBinary) tcp.write(data.toString() + "\r\n");
+      ws.on("message", (data: Buffer, isBinary) => {
+        if (!isBinary) tcp.write(data.toString("utf8") + "\r\n");
       });
       ws.on("close", () => tcp.destroy());
       tcp.on("close", () => ws.terminate());

@@ -1,5 +1,6 @@
 // The whole TUI (App + ChatController + ParleyClient) against a real Parley on port 0, driven
 // through ink-testing-library's stdin.
+import "./interactive-ink.js";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";

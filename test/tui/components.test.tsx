@@ -1,3 +1,4 @@
+import "./interactive-ink.js";
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { cleanup, render } from "ink-testing-library";
