@@ -2,7 +2,6 @@ import type {
   Command,
   DisconnectEvent,
   ErrorEvent,
-  Event,
   LoginSuccessfulEvent,
   RoomInfo,
   UserMessageEvent,
@@ -13,91 +12,22 @@ import {
   ErrorCode,
   PROTOCOL_VERSION,
 } from "../../src/protocol/index.js";
-import { Backoff, type BackoffOptions } from "./backoff.js";
+import { Backoff } from "./backoff.js";
+import type {
+  ClientEvents,
+  ConnectionStatus,
+  ParleyClientOptions,
+  SessionInfo,
+} from "./client-types.js";
 import { type Clock, systemClock } from "./clock.js";
 import { Emitter } from "./emitter.js";
+import { Heartbeat } from "./heartbeat.js";
 import { ClientError, ClientErrorCode } from "./errors.js";
 import { randomId } from "./ids.js";
 import { DEFAULT_OUTBOX_LIMIT, Outbox, type OutboxEntry } from "./outbox.js";
 import type { Link, Transport } from "./transport.js";
 
-/**
- * idle: connect() not called yet; connecting: a link is opening or awaiting login_successful;
- * connected: logged in; waiting: the link was lost and the next attempt is scheduled;
- * closed: for good (close(), a first connection that failed, or a server that said not to retry).
- */
-export type ConnectionState = "idle" | "connecting" | "connected" | "waiting" | "closed";
-
-export interface ConnectionStatus {
-  state: ConnectionState;
-  /** transport description, e.g. tcp://localhost:8080 */
-  server: string;
-  /** reconnect attempts since the connection was last stable */
-  attempt: number;
-  /** state "waiting": when the next attempt starts (client clock, ms since the epoch) */
-  retryAt?: number;
-  /** why the last link ended or failed */
-  lastError?: string;
-}
-
-export interface SessionInfo {
-  sessionId: string;
-  userId: string;
-  /** display name (the user id until one is set) */
-  name: string;
-  /** the server's rooms, in its order */
-  rooms: RoomInfo[];
-  /** the server speaks Parley's extensions (its login_successful carries `pv`) */
-  extended: boolean;
-  /** logins before this one: 0 for the first connection */
-  reconnects: number;
-}
-
-/** A message that left the outbox without being delivered. */
-export interface FailedMessage {
-  cid: string;
-  room: string;
-  text: string;
-  /** a server ErrorCode or a ClientErrorCode */
-  code: string;
-  message: string;
-}
-
-export interface ClientEvents {
-  status: [ConnectionStatus];
-  /** logged in: after the first connection and after every reconnect */
-  ready: [SessionInfo];
-  /** every event from the server, in order, after the client's own bookkeeping */
-  event: [Event];
-  failed: [FailedMessage];
-  /** the number of unconfirmed messages changed */
-  outbox: [number];
-}
-
-export interface ParleyClientOptions {
-  transport: Transport;
-  /** display name to take at login and to reclaim after each reconnect (Parley servers) */
-  name?: string;
-  backoff?: Partial<BackoffOptions>;
-  /** keep retrying when the very first connection fails. Default false: connect() rejects */
-  retryInitial?: boolean;
-  /** unconfirmed messages kept at most. Default 100 */
-  outboxLimit?: number;
-  /**
-   * Ping period on Parley servers, in ms; a ping still unanswered at the next period means the
-   * link is dead (a half-open TCP connection shows nothing else). Default 15,000; 0 disables.
-   */
-  heartbeatMs?: number;
-  /** time from the link opening to login_successful, in ms. Default 10,000 */
-  loginTimeoutMs?: number;
-  /** a connection that lasted this long resets the backoff to its first step, in ms. Default 5,000 */
-  stableAfterMs?: number;
-  /** delay before retrying to reclaim the display name (held by our stale session), in ms. Default 1,000 */
-  reclaimDelayMs?: number;
-  clock?: Clock;
-  /** [0, 1) source for the backoff jitter. Default Math.random */
-  random?: () => number;
-}
+export type * from "./client-types.js";
 
 /** Attempts to reclaim the display name after a reconnect before giving up. */
 const RECLAIM_ATTEMPTS = 5;
@@ -142,13 +72,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private seq = 0;
   private logins = 0;
   private connectedAt = 0;
-  private pingOutstanding = false;
   private reclaimAttempts = 0;
   private abortReason: ClientError | undefined;
   private lastDisconnect: DisconnectEvent | undefined;
   private retryTimer: unknown;
   private loginTimer: unknown;
-  private heartbeatTimer: unknown;
+  private heartbeat: Heartbeat | undefined;
   private reclaimTimer: unknown;
   private first: { resolve: (s: SessionInfo) => void; reject: (e: Error) => void } | undefined;
   private closeWaiters: Array<() => void> = [];
@@ -186,7 +115,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Messages sent and not yet confirmed, in send order. */
   get pending(): readonly OutboxEntry[] {
-    return this.outbox.list();
+    return this.outbox.list().map((e) => ({ ...e }));
   }
 
   /**
@@ -398,7 +327,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   private stopLinkTimers(): void {
     this.clock.clearTimeout(this.loginTimer);
-    this.clock.clearTimeout(this.heartbeatTimer);
+    this.heartbeat?.stop();
     this.clock.clearTimeout(this.reclaimTimer);
   }
 
@@ -446,7 +375,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private onFrame(link: Link, text: string): void {
     const ev = decodeEvent(text);
     if (ev === undefined) return; // not an event: ignored, as the protocol asks of clients
-    this.pingOutstanding = false;
+    this.heartbeat?.heard();
     switch (ev._et) {
       case "login_successful":
         if (!isLogin(ev)) return; // unusable: the login timeout will end this link
@@ -518,7 +447,21 @@ export class ParleyClient extends Emitter<ClientEvents> {
       "the room is gone from the server",
     );
     this.flush();
-    if (extended && this.options.heartbeatMs > 0) this.scheduleHeartbeat(link);
+    if (extended) {
+      const ms = this.options.heartbeatMs;
+      this.heartbeat = new Heartbeat(
+        this.clock,
+        ms,
+        () => this.write({ _ct: "ping" }),
+        () =>
+          this.abort(
+            link,
+            ClientErrorCode.HEARTBEAT_TIMEOUT,
+            `no reply from the server in ${ms} ms`,
+          ),
+      );
+      this.heartbeat.start();
+    }
     this.setStatus({ state: "connected" });
     const info = { ...session, rooms: [...session.rooms] };
     const first = this.first;
@@ -595,20 +538,6 @@ export class ParleyClient extends Emitter<ClientEvents> {
         this.write({ _ct: "set_name", n: name });
       }
     }, this.options.reclaimDelayMs * this.reclaimAttempts);
-  }
-
-  private scheduleHeartbeat(link: Link): void {
-    const ms = this.options.heartbeatMs;
-    this.heartbeatTimer = this.clock.setTimeout(() => {
-      if (this.link !== link) return;
-      if (this.pingOutstanding) {
-        this.abort(link, ClientErrorCode.HEARTBEAT_TIMEOUT, `no reply from the server in ${ms} ms`);
-        return;
-      }
-      this.pingOutstanding = true;
-      this.write({ _ct: "ping" });
-      this.scheduleHeartbeat(link);
-    }, ms);
   }
 }
 
