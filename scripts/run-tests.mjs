@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts (or the files/folders given) with node's built-in test runner via tsx.
+// Runs every test/**/*.test.ts and *.test.tsx (or the files/folders given) with node's built-in test runner via tsx.
 // Node 20's --test does not expand globs, hence this walker.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 function collect(path, out) {
   if (statSync(path).isDirectory()) {
     for (const entry of readdirSync(path).sort()) collect(join(path, entry), out);
-  } else if (path.endsWith(".test.ts")) {
+  } else if (path.endsWith(".test.ts") || path.endsWith(".test.tsx")) {
     out.push(path);
   }
   return out;

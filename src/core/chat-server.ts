@@ -1,4 +1,10 @@
-import type { Command, FrameError, MemberInfo, PublicLimits } from "../protocol/index.js";
+import type {
+  Command,
+  FrameError,
+  MemberInfo,
+  PublicLimits,
+  UserMessageEvent,
+} from "../protocol/index.js";
 import {
   decodeCommand,
   DecodeError,
@@ -17,6 +23,7 @@ import {
   MiddlewarePipeline,
 } from "./middleware.js";
 import { CounterMetrics } from "./counter-metrics.js";
+import { RecentIds, type RecentIdsOptions } from "./dedup.js";
 import type { Clock, Connection, Logger, Metrics } from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
 import type { Room } from "./room.js";
@@ -32,6 +39,8 @@ export interface ChatServerOptions {
   metrics?: Metrics;
   /** run in order around every connection (see middleware.ts) */
   middleware?: readonly ConnectionMiddleware[];
+  /** bounds of the resend-deduplication memory (see dedup.ts for the defaults) */
+  dedup?: Partial<RecentIdsOptions>;
 }
 
 /** Time a closing connection gets to flush its last events, in ms (shutdown uses its own grace). */
@@ -57,6 +66,7 @@ export class ChatServer implements SessionHost {
   private accepting = false;
   private sweepTimer: unknown;
   private readonly publicLimits: PublicLimits;
+  private readonly recentIds: RecentIds;
 
   constructor(options: ChatServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -66,6 +76,7 @@ export class ChatServer implements SessionHost {
     this.rooms = new RoomManager(options.rooms);
     this.users = new UserRegistry(this.limits.maxNameChars);
     this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
+    this.recentIds = new RecentIds(this.clock, options.dedup);
     const l = this.limits;
     this.publicLimits = {
       maxMessageChars: l.maxMessageChars,
@@ -236,6 +247,7 @@ export class ChatServer implements SessionHost {
         return this.end(session, DisconnectCode.QUIT, "client quit", false);
       case "hello": {
         session.extended = true;
+        if (cmd.k !== undefined) session.clientKey = cmd.k;
         let failure: ChatError | undefined;
         if (cmd.n !== undefined) {
           try {
@@ -304,6 +316,14 @@ export class ChatServer implements SessionHost {
     cid: string | undefined,
   ): void {
     const started = performance.now();
+    const key = session.clientKey;
+    const prior = key !== undefined && cid !== undefined ? this.recentIds.get(key, cid) : undefined;
+    if (prior !== undefined) {
+      // A resend after a reconnect of a message already broadcast: only its sender gets the
+      // original event again (to clear its outbox); nobody sees the message twice.
+      session.deliver(new EncodedEvent(prior));
+      return;
+    }
     const room = this.rooms.get(roomName);
     if (!session.rooms.has(room)) {
       throw new ChatError(ErrorCode.NOT_IN_ROOM, `you are not in "${room.name}"`, room.name);
@@ -316,7 +336,7 @@ export class ChatServer implements SessionHost {
       );
     }
     if (text.length === 0) throw new ChatError(ErrorCode.MESSAGE_EMPTY, "empty message", room.name);
-    const event = new EncodedEvent({
+    const message: UserMessageEvent = {
       _et: "user_message",
       r: room.name,
       u: session.userId,
@@ -325,8 +345,12 @@ export class ChatServer implements SessionHost {
       ts: this.clock.now(),
       n: session.name,
       ...(cid !== undefined && { cid }),
-    });
+    };
+    const event = new EncodedEvent(message);
     this.broadcast(room, event);
+    if (key !== undefined && cid !== undefined) {
+      this.recentIds.remember(key, cid, message, event.json.length);
+    }
     this.metrics.broadcastDuration(performance.now() - started);
   }
 

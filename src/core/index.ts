@@ -9,3 +9,4 @@ export * from "./ports.js";
 export * from "./middleware.js";
 export * from "./counter-metrics.js";
 export * from "./token-bucket.js";
+export * from "./dedup.js";

@@ -40,6 +40,8 @@ export class Session {
   lastActivity: number;
   /** whether the client opted in to extension events (see docs/protocol.md) */
   extended = false;
+  /** the client instance key from `hello.k`: scopes resend deduplication (see dedup.ts) */
+  clientKey: string | undefined;
   /** set once the session is ended; it then receives nothing */
   closed = false;
 

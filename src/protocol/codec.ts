@@ -66,8 +66,15 @@ export function decodeCommand(text: string): Command | DecodeError {
     case "hello": {
       const n = optStr(o, "n", ct);
       if (n instanceof DecodeError) return n;
+      const k = optStr(o, "k", ct);
+      if (k instanceof DecodeError) return k;
       const v = typeof o.v === "number" ? o.v : undefined;
-      return { _ct: ct, ...(v !== undefined && { v }), ...(n !== undefined && { n }) };
+      return {
+        _ct: ct,
+        ...(v !== undefined && { v }),
+        ...(n !== undefined && { n }),
+        ...(k !== undefined && { k }),
+      };
     }
     case "set_name": {
       const n = str(o, "n", ct);

@@ -48,6 +48,11 @@ export interface HelloCommand {
   _ct: "hello";
   v?: number;
   n?: string;
+  /**
+   * extension: the client instance key, stable across the reconnects of one client object. With it
+   * the server drops a repeated `send_message` cid (see docs/protocol.md, "Resend deduplication").
+   */
+  k?: string;
 }
 /** extension: choose a display name (unique among connected users). */
 export interface SetNameCommand {

@@ -37,6 +37,7 @@ export async function startServer(
   config.host = "127.0.0.1";
   config.tcpPort = 0;
   config.lpPort = 0;
+  config.httpPort = 0;
   Object.assign(config.limits, { shutdownGraceMs: 2_000 }, options.limits);
   const metrics = new CounterMetrics();
   const app = await startApp({
@@ -200,7 +201,9 @@ export async function spawnServer(args: string[]): Promise<{
   output: () => string;
   exited: Promise<number | null>;
 }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: ROOT });
+  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...httpOff(args)], {
+    cwd: ROOT,
+  });
   let out = "";
   proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
   proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
@@ -228,7 +231,9 @@ export async function runServerToExit(
   args: string[],
   timeoutMs = 15_000,
 ): Promise<{ code: number | null; output: string }> {
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: ROOT });
+  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...httpOff(args)], {
+    cwd: ROOT,
+  });
   let output = "";
   proc.stdout.on("data", (d: Buffer) => (output += d.toString()));
   proc.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -236,4 +241,9 @@ export async function runServerToExit(
   const [code] = (await once(proc, "exit")) as [number | null];
   clearTimeout(timer);
   return { code, output };
+}
+
+/** Spawned servers run without HTTP unless a test asks for it, so parallel tests never share :8081. */
+function httpOff(args: string[]): string[] {
+  return args.some((a) => a.startsWith("--http-port")) ? args : [...args, "--http-port", "off"];
 }

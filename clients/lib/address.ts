@@ -1,0 +1,45 @@
+import { ClientError, ClientErrorCode } from "./errors.js";
+
+/** Where a server is and how to speak to it. Browser-safe (parsing only). */
+export type ServerAddress =
+  | { kind: "tcp"; host: string; port: number }
+  | { kind: "lp"; host: string; port: number }
+  | { kind: "ws"; url: string };
+
+/** Default ports: line-delimited TCP 8080 (the original's), length-prefixed 8082. */
+export const DEFAULT_TCP_PORT = 8080;
+export const DEFAULT_LP_PORT = 8082;
+
+/**
+ * Parses what a person types on the connect page:
+ * `host:port` or `tcp://host:port` (line-delimited TCP, as the original), `lp://host:port`
+ * (length-prefixed TCP), `ws://host:port/path` or `wss://...` (WebSocket). IPv6 hosts go in
+ * brackets: `[::1]:8080`. A missing port is the transport's default.
+ */
+export function parseAddress(text: string): ServerAddress {
+  const input = text.trim();
+  if (/^wss?:\/\//i.test(input)) {
+    try {
+      return { kind: "ws", url: new URL(input).toString() };
+    } catch {
+      throw bad(input, "not a valid WebSocket URL");
+    }
+  }
+  const m = /^(?:(tcp|lp):\/\/)?(\[[^\]]+\]|[^:/\s]+)(?::(\d+))?\/?$/i.exec(input);
+  if (m === null) throw bad(input, "expected host:port, lp://host:port or ws://host:port/path");
+  const kind = (m[1]?.toLowerCase() ?? "tcp") as "tcp" | "lp";
+  const host = m[2]!.replace(/^\[(.*)\]$/, "$1");
+  const port = m[3] === undefined ? (kind === "tcp" ? DEFAULT_TCP_PORT : DEFAULT_LP_PORT) : +m[3];
+  if (!(port >= 1 && port <= 65535)) throw bad(input, "port must be 1-65535");
+  return { kind, host, port };
+}
+
+function bad(input: string, why: string): ClientError {
+  return new ClientError(ClientErrorCode.BAD_ADDRESS, `"${input}": ${why}`);
+}
+
+export function formatAddress(a: ServerAddress): string {
+  if (a.kind === "ws") return a.url;
+  const host = a.host.includes(":") ? `[${a.host}]` : a.host;
+  return `${a.kind}://${host}:${a.port}`;
+}

@@ -1,0 +1,64 @@
+import { type Key, useInput } from "ink";
+
+/** A key press with no special key: plain text input. */
+export const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/**
+ * Splits what ink reports as one input into key presses. Ink hands over a run of plain
+ * characters read at once (fast typing, a paste, tmux send-keys) as a single input, Enter
+ * included ("hello\r"); handled as one, that Enter would be lost.
+ */
+export function splitKeys(input: string, key: Key): Array<[string, Key]> {
+  // eslint-disable-next-line no-control-regex
+  if (input.length <= 1 || !/[\u0000-\u001f\u007f]/.test(input)) return [[input, key]];
+  const out: Array<[string, Key]> = [];
+  let run = "";
+  const flush = (): void => {
+    if (run) out.push([run, NO_KEY]);
+    run = "";
+  };
+  for (const ch of input) {
+    if (ch === "\r" || ch === "\n") {
+      flush();
+      out.push(["", { ...NO_KEY, return: true }]);
+    } else if (ch === "\x7f" || ch === "\b") {
+      flush();
+      out.push(["", { ...NO_KEY, delete: true }]);
+    } else if (ch === "\t") {
+      flush();
+      out.push(["", { ...NO_KEY, tab: true }]);
+    } else if (ch >= " ") {
+      run += ch;
+    }
+  }
+  flush();
+  return out;
+}
+
+/** useInput, one call per key press (see splitKeys). */
+export function useKeys(handler: (input: string, key: Key) => void): void {
+  useInput((input, key) => {
+    for (const [i, k] of splitKeys(input, key)) handler(i, k);
+  });
+}

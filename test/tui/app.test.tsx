@@ -1,0 +1,133 @@
+// The whole TUI (App + ChatController + ParleyClient) against a real Parley on port 0, driven
+// through ink-testing-library's stdin.
+import "./interactive-ink.js";
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { once } from "node:events";
+import { render } from "ink-testing-library";
+import type { App as ParleyApp } from "../../src/app.js";
+import { App } from "../../clients/tui/app.js";
+import { ChatController } from "../../clients/tui/chat-controller.js";
+import { parseAddress } from "../../clients/lib/address.js";
+import { transportFor } from "../../clients/lib/node.js";
+import { ParleyClient } from "../../clients/lib/parley-client.js";
+import { startParley, until, waitFor } from "../client/support.js";
+import { OriginalServer } from "../client/original-server.js";
+import { ORIGINAL_COMMANDS } from "../../src/protocol/index.js";
+
+const SIZE = { width: 160, height: 30 };
+
+function tui(address: string): {
+  controller: ChatController;
+  stdin: { write(s: string): void };
+  frame: () => string;
+  unmount: () => void;
+} {
+  const controller = new ChatController(
+    (a) => new ParleyClient({ transport: transportFor(parseAddress(a)), heartbeatMs: 0 }),
+  );
+  const r = render(<App controller={controller} initialAddress={address} size={SIZE} />);
+  return { controller, stdin: r.stdin, frame: () => r.lastFrame() ?? "", unmount: r.unmount };
+}
+
+async function shows(frame: () => string, ...texts: string[]): Promise<void> {
+  await until(
+    () => texts.every((t) => frame().includes(t)),
+    5_000,
+    () => `${JSON.stringify(texts)} on screen; last frame:\n${frame()}`,
+  );
+}
+
+describe("TUI against a real server", () => {
+  let server: ParleyApp;
+  before(async () => {
+    server = await startParley();
+  });
+  after(() => server.stop());
+
+  it("shows why the connection failed on the connect page", async () => {
+    const probe = createServer().listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const t = tui(`127.0.0.1:${port}`);
+    await shows(t.frame, "Server Host and Port");
+    t.stdin.write("\r");
+    await shows(t.frame, "Error:", "ECONNREFUSED");
+    t.unmount();
+  });
+
+  it("connects, joins, chats, renames, leaves and quits", async () => {
+    const t = tui(`127.0.0.1:${server.ports.tcp}`);
+    await shows(t.frame, "Server Host and Port");
+    t.stdin.write("\r");
+    await shows(t.frame, "Rooms", "Join at least one room to start chatting!", "● online");
+    t.stdin.write("/join general\r");
+    await shows(t.frame, 'on #general for "General discussions', "has joined the room");
+
+    const bob = new ParleyClient({
+      transport: transportFor({ kind: "tcp", host: "127.0.0.1", port: server.ports.tcp! }),
+      name: "bob",
+      heartbeatMs: 0,
+    });
+    await bob.connect();
+    bob.join("general");
+    await shows(t.frame, "bob has joined the room", "Room Users (2)");
+
+    const heard = waitFor(bob, "event", (ev) => ev._et === "user_message" && ev.c === "hello bob");
+    t.stdin.write("hello bob\r");
+    await heard;
+    bob.send("general", "hi there");
+    await shows(t.frame, "@bob: hi there");
+
+    t.stdin.write("/nick alicia\r");
+    await shows(t.frame, "User: @alicia");
+
+    const left = waitFor(bob, "event", (ev) => ev._et === "room_participation" && ev.s === "left");
+    t.stdin.write("/leave\r");
+    await left;
+    await shows(t.frame, "left #general");
+
+    t.stdin.write("/quit\r");
+    await shows(t.frame, "Bye.");
+    assert.equal(t.controller.getState().page, "bye");
+    await bob.close();
+    t.unmount();
+  });
+});
+
+describe("TUI against an original-protocol server", () => {
+  it("tracks members by user id from the original events and sends no extension command", async () => {
+    const server = await OriginalServer.start([
+      { n: "general", d: "General" },
+      { n: "rust", d: "Rust" },
+    ]);
+    const t = tui(`127.0.0.1:${server.port}`);
+    await shows(t.frame, "Server Host and Port");
+    t.stdin.write("\r");
+    await shows(t.frame, "Rooms", "● online");
+    t.stdin.write("/join general\r");
+    await shows(t.frame, "Room Users (1)");
+
+    const bob = new ParleyClient({
+      transport: transportFor({ kind: "tcp", host: "127.0.0.1", port: server.port }),
+      heartbeatMs: 0,
+    });
+    const { userId } = await bob.connect();
+    bob.join("general");
+    await shows(t.frame, `${userId} has joined the room`, "Room Users (2)", `@${userId}`);
+    bob.send("general", "plain old protocol");
+    await shows(t.frame, `@${userId}: plain old protocol`);
+    t.stdin.write("/nick alicia\r");
+    await shows(t.frame, "this server has no display names");
+    await bob.close();
+    await shows(t.frame, `${userId} has left the room`, "Room Users (1)");
+
+    t.stdin.write("/quit\r");
+    await shows(t.frame, "Bye.");
+    for (const cmd of server.received) assert.ok(ORIGINAL_COMMANDS.has(cmd._ct as string));
+    t.unmount();
+    await server.close();
+  });
+});
