@@ -31,6 +31,12 @@ export type * from "./client-types.js";
 
 /** Attempts to reclaim the display name after a reconnect before giving up. */
 const RECLAIM_ATTEMPTS = 5;
+/**
+ * User ids of this client's latest sessions remembered to recognise its own messages. A resend
+ * answered from the server's dedup memory carries the user id of the session that first sent it
+ * (remembered 10 minutes by default): this covers far more reconnects than fit in that time.
+ */
+const OWN_USER_IDS = 64;
 
 /**
  * A Parley (or original rust-chat-server) client that survives disconnections.
@@ -69,6 +75,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** rooms a join was written for on the current link (and not refused or left since) */
   private linkRooms = new Set<string>();
   private wantedName: string | undefined;
+  /** user ids of this client's sessions, oldest first (bounded: OWN_USER_IDS) */
+  private readonly ownUserIds: string[] = [];
   private seq = 0;
   private logins = 0;
   private connectedAt = 0;
@@ -116,6 +124,15 @@ export class ParleyClient extends Emitter<ClientEvents> {
   /** Messages sent and not yet confirmed, in send order. */
   get pending(): readonly OutboxEntry[] {
     return this.outbox.list().map((e) => ({ ...e }));
+  }
+
+  /**
+   * Whether a user_message was sent by this client object, from any of its sessions: after a
+   * reconnect the user id changes, and a resend's echo may carry the old one. Cids alone do not
+   * tell: every client counts them from 1, and the server passes the sender's cid to everyone.
+   */
+  isOwn(ev: UserMessageEvent): boolean {
+    return this.ownUserIds.includes(ev.u);
   }
 
   /**
@@ -418,6 +435,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
       reconnects: this.logins++,
     };
     this.sessionValue = session;
+    this.ownUserIds.push(ev.u);
+    if (this.ownUserIds.length > OWN_USER_IDS) this.ownUserIds.shift();
     this.loggedIn = true;
     this.connectedAt = this.clock.now();
     this.reclaimAttempts = 0;
@@ -473,7 +492,8 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private onUserMessage(ev: UserMessageEvent): void {
     let confirmed: OutboxEntry | undefined;
     if (typeof ev.cid === "string") {
-      confirmed = this.outbox.take(ev.cid);
+      // Another client's message may carry the same cid (cids are per client).
+      if (this.isOwn(ev)) confirmed = this.outbox.take(ev.cid);
     } else if (
       this.sessionValue &&
       !this.sessionValue.extended &&
