@@ -1,30 +1,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { backoffDelay, DEFAULT_BACKOFF } from "../../clients/web/src/backoff.js";
-import { ChatState, MAX_LINES_PER_ROOM } from "../../clients/web/src/chat-state.js";
+import {
+  ChatState,
+  type ChatStateOptions,
+  MAX_LINES_PER_ROOM,
+} from "../../clients/web/src/chat-state.js";
 
-describe("backoffDelay", () => {
-  it("grows exponentially, stays within [ceiling/2, ceiling], and is capped", () => {
-    for (let attempt = 0; attempt < 12; attempt++) {
-      const ceiling = Math.min(DEFAULT_BACKOFF.maxMs, DEFAULT_BACKOFF.baseMs * 2 ** attempt);
-      assert.equal(
-        backoffDelay(attempt, DEFAULT_BACKOFF, () => 0),
-        ceiling / 2,
-      );
-      assert.equal(
-        backoffDelay(attempt, DEFAULT_BACKOFF, () => 0.999999),
-        ceiling,
-      );
-    }
-    assert.equal(
-      backoffDelay(50, DEFAULT_BACKOFF, () => 0.5),
-      DEFAULT_BACKOFF.maxMs * 0.75,
-    );
-  });
-});
-
-function loggedIn(): ChatState {
-  const s = new ChatState(() => 1_000);
+function loggedIn(options: ChatStateOptions = {}): ChatState {
+  const s = new ChatState({ now: () => 1_000, ...options });
   s.apply({
     _et: "login_successful",
     s: "session",
@@ -97,15 +80,50 @@ describe("ChatState (web client model)", () => {
     assert.equal(s.unreadTotal, 0);
   });
 
-  it("remembers joined rooms across a disconnect, and forgets a room the user left", () => {
+  it("ends membership on a disconnect and keeps the rooms to rejoin it is given", () => {
     const s = loggedIn();
     s.apply({ _et: "user_joined_room", r: "rust", us: ["me001"] });
+    s.setWanted(["general", "rust"]);
     s.disconnected();
     assert.equal(s.rooms.get("general")!.joined, false);
     assert.equal(s.rooms.get("general")!.members.size, 0);
-    assert.deepEqual([...s.wanted].sort(), ["general", "rust"]);
-    s.apply({ _et: "room_participation", r: "rust", u: "me001", s: "left" });
+    assert.deepEqual([...s.wanted], ["general", "rust"]);
+    s.setWanted(["general"]);
     assert.deepEqual([...s.wanted], ["general"]);
+  });
+
+  it("lists a room's pending messages in send order", () => {
+    const s = loggedIn();
+    s.setPending([
+      { cid: "1", room: "general", text: "one", ts: 1 },
+      { cid: "2", room: "rust", text: "elsewhere", ts: 2 },
+      { cid: "3", room: "general", text: "two", ts: 3 },
+    ]);
+    assert.deepEqual(
+      s.pendingIn("general").map((p) => p.text),
+      ["one", "two"],
+    );
+    s.setPending([]);
+    assert.deepEqual(s.pendingIn("general"), []);
+  });
+
+  it("shows a resend's echo from an earlier session as ours, without an unread mark", () => {
+    // After a reconnect the user id is new; the echo of a message resent from the outbox may
+    // carry the old one. isOwn (the client library's) knows both.
+    const ours = new Set(["old01", "me001"]);
+    const s = loggedIn({ isOwn: (ev) => ours.has(ev.u) });
+    s.activate("rust");
+    s.apply({ _et: "user_message", r: "general", u: "old01", c: "from before", n: "alice" });
+    s.apply({ _et: "user_message", r: "general", u: "bob01", c: "from bob", n: "bob" });
+    const lines = s.rooms.get("general")!.lines;
+    assert.deepEqual(
+      lines.map((l) => [l.text, l.own]),
+      [
+        ["from before", true],
+        ["from bob", false],
+      ],
+    );
+    assert.equal(s.rooms.get("general")!.unread, 1);
   });
 
   it("keeps at most MAX_LINES_PER_ROOM lines per room, newest last", () => {

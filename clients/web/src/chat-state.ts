@@ -1,4 +1,9 @@
-import type { Event, MemberInfo, PublicLimits } from "../../../src/protocol/index.js";
+import type {
+  Event,
+  MemberInfo,
+  PublicLimits,
+  UserMessageEvent,
+} from "../../../src/protocol/index.js";
 
 /** Lines kept per room; older ones are dropped (the server keeps no history for us either). */
 export const MAX_LINES_PER_ROOM = 500;
@@ -31,15 +36,38 @@ export interface RoomState {
   memberCount: number | undefined;
 }
 
+/** One of our messages the server has not confirmed yet (it is in the client's outbox). */
+export interface PendingLine {
+  cid: string;
+  room: string;
+  text: string;
+  /** when it was typed, ms since the epoch */
+  ts: number;
+}
+
+export interface ChatStateOptions {
+  /** ms since the epoch. Default Date.now */
+  now?: () => number;
+  /**
+   * Whether a message is ours. Default: sent by the current session's user id. The controller
+   * passes the client library's isOwn, which also knows the user ids of earlier sessions (a
+   * resend's echo after a reconnect carries the old one).
+   */
+  isOwn?: (ev: UserMessageEvent) => boolean;
+}
+
 /**
- * The web client's model of the chat, DOM-free: rooms, membership, members, lines, unread counts.
- * `apply` folds each server event in; the view reads the result. Rooms we mean to be in
- * (`wanted`) outlive a connection so they can be joined again after a reconnect.
+ * The web client's model of the chat, DOM-free: rooms, membership, members, lines, unread counts,
+ * pending messages. `apply` folds each server event in; the view reads the result. The client
+ * library owns the connection, the rooms to rejoin and the outbox; `wanted` and `pending` mirror
+ * them for the view (setWanted, setPending).
  */
 export class ChatState {
   readonly rooms = new Map<string, RoomState>();
-  /** rooms to be in: joined by the user and not left, kept across reconnects */
+  /** rooms the user is in or will be in again after a reconnect (the client library's rooms) */
   readonly wanted = new Set<string>();
+  /** our messages not yet confirmed, in send order (the client library's outbox) */
+  pending: readonly PendingLine[] = [];
   active: string | undefined;
   userId: string | undefined;
   name: string | undefined;
@@ -47,8 +75,13 @@ export class ChatState {
   /** whether the room in view is actually seen (page visible and focused) */
   visible = true;
   private seq = 0;
+  private readonly now: () => number;
+  private readonly isOwn: (ev: UserMessageEvent) => boolean;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(options: ChatStateOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.isOwn = options.isOwn ?? ((ev) => ev.u === this.userId);
+  }
 
   get activeRoom(): RoomState | undefined {
     return this.active === undefined ? undefined : this.rooms.get(this.active);
@@ -81,7 +114,21 @@ export class ChatState {
     if (room) this.push(room, { kind, text, ts: this.now() });
   }
 
-  /** Connection lost: no room is joined any more (the wanted set stays for the rejoin). */
+  setWanted(rooms: Iterable<string>): void {
+    this.wanted.clear();
+    for (const r of rooms) this.wanted.add(r);
+  }
+
+  setPending(pending: readonly PendingLine[]): void {
+    this.pending = pending;
+  }
+
+  /** Pending messages of one room, oldest first. */
+  pendingIn(room: string): PendingLine[] {
+    return this.pending.filter((p) => p.room === room);
+  }
+
+  /** Connection lost: no room is joined any more (the client rejoins `wanted` after it). */
   disconnected(): void {
     for (const room of this.rooms.values()) {
       room.joined = false;
@@ -117,7 +164,6 @@ export class ChatState {
         const room = this.rooms.get(ev.r);
         if (!room) return;
         room.joined = true;
-        this.wanted.add(room.name);
         room.members.clear();
         const list: MemberInfo[] = ev.ms ?? ev.us.map((u) => ({ u, n: u }));
         for (const m of list) room.members.set(m.u, m.n);
@@ -142,7 +188,6 @@ export class ChatState {
           if (self) {
             room.joined = false;
             room.members.clear();
-            this.wanted.delete(room.name);
           }
           this.push(room, {
             kind: "notice",
@@ -155,7 +200,7 @@ export class ChatState {
       case "user_message": {
         const room = this.rooms.get(ev.r);
         if (!room) return;
-        const own = ev.u === this.userId;
+        const own = this.isOwn(ev);
         const name = ev.n ?? room.members.get(ev.u) ?? ev.u;
         this.push(room, {
           kind: "message",

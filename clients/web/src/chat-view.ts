@@ -1,5 +1,5 @@
-import type { ChatLine, ChatState, RoomState } from "./chat-state.js";
-import type { ConnectionState } from "./chat-connection.js";
+import type { ConnectionStatus } from "../../lib/client-types.js";
+import type { ChatLine, ChatState, PendingLine, RoomState } from "./chat-state.js";
 
 /** What the view asks the controller to do. */
 export interface ViewActions {
@@ -7,7 +7,8 @@ export interface ViewActions {
   select(room: string): void;
   join(room: string): void;
   leave(room: string): void;
-  send(text: string): void;
+  /** false: not sent (the reason is shown), the text stays in the box */
+  send(text: string): boolean;
   retryNow(): void;
 }
 
@@ -71,8 +72,10 @@ export class ChatView {
   /** which room the log shows, and the last line rendered in it */
   private shownRoom: string | undefined;
   private shownSeq = 0;
+  private shownPending = 0;
   private renderQueued = false;
   private countdown: ReturnType<typeof setInterval> | undefined;
+  private online = false;
 
   constructor(
     private readonly state: ChatState,
@@ -86,8 +89,7 @@ export class ChatView {
       e.preventDefault();
       const text = this.input.value;
       if (text.trim() === "") return;
-      actions.send(text);
-      this.input.value = "";
+      if (actions.send(text)) this.input.value = "";
     });
     this.joinButton.addEventListener("click", () => {
       if (state.active) actions.join(state.active);
@@ -135,22 +137,26 @@ export class ChatView {
     });
   }
 
-  showConnection(cs: ConnectionState): void {
+  showConnection(status: ConnectionStatus): void {
     clearInterval(this.countdown);
     this.connState.replaceChildren();
-    this.connState.dataset.state = cs.kind;
-    switch (cs.kind) {
+    this.connState.dataset.state = status.state;
+    this.connState.title = status.lastError ?? "";
+    switch (status.state) {
+      case "idle":
       case "connecting":
-        this.connState.textContent = cs.attempt === 0 ? "connecting…" : "reconnecting…";
+        this.connState.textContent = status.attempt === 0 ? "connecting…" : "reconnecting…";
         break;
-      case "open":
+      case "connected":
         this.connState.textContent = "connected";
         break;
       case "waiting": {
+        // The reason is in the log and the tooltip: the top bar stays short at phone width.
         const label = el("span");
+        const retryAt = status.retryAt ?? Date.now();
         const tick = (): void => {
-          const s = Math.max(0, Math.ceil((cs.retryAt - Date.now()) / 1000));
-          label.textContent = `${cs.reason}: retry in ${s}s`;
+          const s = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+          label.textContent = `offline: retry in ${s}s`;
         };
         tick();
         this.countdown = setInterval(tick, 500);
@@ -160,11 +166,13 @@ export class ChatView {
         this.connState.append(label, " ", now);
         break;
       }
-      case "stopped":
-        this.connState.textContent = `offline: ${cs.reason}`;
+      case "closed":
+        this.connState.textContent = `offline: ${status.lastError ?? "closed"}`;
         break;
     }
-    this.composer.classList.toggle("offline", cs.kind !== "open");
+    this.online = status.state === "connected";
+    this.composer.classList.toggle("offline", !this.online);
+    this.update();
   }
 
   private render(): void {
@@ -179,17 +187,22 @@ export class ChatView {
 
     this.roomName.textContent = room ? `#${room.name}` : "Parley";
     this.roomDesc.textContent = room ? room.description : "Pick a room to join";
-    this.leaveButton.hidden = !room?.joined;
-    this.joinBar.hidden = !room || room.joined;
-    this.composer.hidden = !room?.joined;
-    if (room && !room.joined) {
-      this.joinText.textContent = s.wanted.has(room.name)
-        ? `Joining #${room.name}…`
-        : `You are not in #${room.name}.`;
+    // In a room the user wants to be in, typing works even offline: the client library keeps
+    // the message in its outbox and sends it after the reconnect (shown as pending meanwhile).
+    const inRoom = room !== undefined && s.wanted.has(room.name);
+    this.leaveButton.hidden = !inRoom;
+    this.joinBar.hidden = !room || inRoom;
+    this.composer.hidden = !inRoom;
+    if (room && !inRoom) {
+      this.joinText.textContent = `You are not in #${room.name}.`;
       this.joinButton.textContent = `Join #${room.name}`;
-      this.joinButton.disabled = s.wanted.has(room.name);
     }
-    if (room) this.input.placeholder = `Message #${room.name}`;
+    if (room) {
+      this.input.placeholder =
+        this.online || !inRoom
+          ? `Message #${room.name}`
+          : `Message #${room.name} (sent when back online)`;
+    }
     if (s.limits) this.input.maxLength = s.limits.maxMessageChars;
     this.renderMessages(room);
     this.renderMembers(room);
@@ -233,8 +246,14 @@ export class ChatView {
     }
     const log = this.messages;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    // Pending lines stay last: taken out here, appended again after the new lines.
+    for (const p of log.querySelectorAll(":scope > li.pending")) p.remove();
+    const pending = this.state.pendingIn(room.name);
     if (room.name !== this.shownRoom) {
-      log.replaceChildren(...room.lines.map((l) => this.line(l)));
+      log.replaceChildren(
+        ...room.lines.map((l) => this.line(l)),
+        ...pending.map((p) => this.pendingLine(p)),
+      );
       this.shownRoom = room.name;
       log.scrollTop = log.scrollHeight;
     } else {
@@ -242,9 +261,13 @@ export class ChatView {
       log.append(...fresh.map((l) => this.line(l)));
       // Keep the DOM as bounded as the model.
       while (log.childElementCount > room.lines.length) log.firstElementChild?.remove();
-      if (atBottom || fresh.some((l) => l.own)) log.scrollTop = log.scrollHeight;
+      log.append(...pending.map((p) => this.pendingLine(p)));
+      if (atBottom || fresh.some((l) => l.own) || pending.length > this.shownPending) {
+        log.scrollTop = log.scrollHeight;
+      }
     }
     this.shownSeq = room.lines.length > 0 ? room.lines[room.lines.length - 1]!.seq : this.shownSeq;
+    this.shownPending = pending.length;
   }
 
   private line(l: ChatLine): HTMLLIElement {
@@ -260,6 +283,20 @@ export class ChatView {
     } else {
       li.append(el("span", "text", l.text));
     }
+    return li;
+  }
+
+  /** One of our messages not confirmed yet: greyed, marked "sending…", replaced by its echo. */
+  private pendingLine(p: PendingLine): HTMLLIElement {
+    const li = el("li", "line message own pending");
+    li.dataset.cid = p.cid;
+    const d = new Date(p.ts);
+    const time = el("time", "time", timeFormat.format(d));
+    time.dateTime = d.toISOString();
+    const me = this.state.userId ?? "";
+    const name = el("span", "name", this.state.name ?? me);
+    name.style.setProperty("--hue", String(hue(me)));
+    li.append(time, name, el("span", "text", p.text), el("span", "status", "sending…"));
     return li;
   }
 
