@@ -9,16 +9,19 @@ import { loadRooms } from "../../src/room-catalog.js";
 import type { Clock } from "../../clients/lib/clock.js";
 import type { ClientEvents, ParleyClient } from "../../clients/lib/parley-client.js";
 
-/** Starts Parley on 127.0.0.1 (TCP line and length-prefixed), on port 0 unless given. */
+/**
+ * Starts Parley on 127.0.0.1 (TCP line and length-prefixed, HTTP with the WebSocket endpoint
+ * at /ws), each on port 0 unless given.
+ */
 export async function startParley(
-  ports: { tcp?: number; lp?: number } = {},
+  ports: { tcp?: number; lp?: number; http?: number } = {},
   limits: Partial<Limits> = {},
 ): Promise<App> {
   const config = defaultConfig();
   config.host = "127.0.0.1";
   config.tcpPort = ports.tcp ?? 0;
   config.lpPort = ports.lp ?? 0;
-  config.httpPort = 0;
+  config.httpPort = ports.http ?? 0;
   config.logLevel = "silent";
   config.limits = { ...config.limits, shutdownGraceMs: 500, ...limits };
   return startApp({ config, rooms: loadRooms(DEFAULT_ROOMS_PATH), logger: silentLogger });
