@@ -39,6 +39,22 @@ async function signIn(page: Page, base: string, name: string): Promise<void> {
   await page.locator("#conn-state", { hasText: "connected" }).waitFor(WAIT);
 }
 
+/**
+ * Waits until the page is connected, clicking "retry now" whenever it waits to reconnect (so
+ * that no backoff delay has to pass). The page's own timer may start an attempt first: then the
+ * link is gone before the click, which is fine.
+ */
+async function reconnected(page: Page): Promise<void> {
+  const state = page.locator("#conn-state");
+  const link = page.locator("#conn-state .link");
+  const deadline = Date.now() + WAIT.timeout;
+  while ((await state.textContent()) !== "connected") {
+    if (Date.now() > deadline) assert.fail(`still "${await state.textContent()}"`);
+    if (await link.isVisible()) await link.click({ timeout: 500 }).catch(() => undefined);
+    await page.waitForTimeout(25);
+  }
+}
+
 async function say(page: Page, text: string): Promise<void> {
   await page.locator("#message-input").fill(text);
   await page.locator("#message-input").press("Enter");
@@ -73,7 +89,7 @@ describe("web client in a real browser", { timeout: 60_000 }, () => {
     await rm(webRoot, { recursive: true, force: true });
   });
 
-  it("lets two browsers and a TCP client chat in one room, leave, rejoin and reconnect", async () => {
+  it("lets two browsers and a TCP client chat in one room, leave, rejoin, and reconnect without losing or repeating a message typed offline", async () => {
     const base = `http://127.0.0.1:${app.ports.http}/`;
     const desktop = await browser.newContext({ viewport: { width: 1280, height: 760 } });
     const phone = await browser.newContext({
@@ -152,24 +168,55 @@ describe("web client in a real browser", { timeout: 60_000 }, () => {
     await bob.screenshot({ path: join(ARTIFACTS, "web-client-phone-rooms.png") });
     await bob.keyboard.press("Escape");
 
-    // Server restart on the same port: both pages reconnect and rejoin their rooms by themselves.
-    const httpPort = app.ports.http!;
+    // Server restart on the same ports. While it is down alice types a message: it is shown as
+    // pending, then delivered once after the restart. Her page is kept offline (browser network
+    // emulation) until bob and a TCP client are back in #general, so the test knows who must
+    // see it; then "retry now" brings her back without waiting out the backoff.
+    const ports = { tcpPort: app.ports.tcp!, lpPort: app.ports.lp!, httpPort: app.ports.http! };
     tcp.close();
     await app.stop();
     await alice.locator("#conn-state", { hasText: /retry|reconnecting|connecting/ }).waitFor(WAIT);
-    app = await startTestApp({ webRoot, httpPort });
-    await alice.locator("#conn-state", { hasText: /^connected$/ }).waitFor(WAIT);
-    await bob.locator("#conn-state", { hasText: /^connected$/ }).waitFor(WAIT);
-    await members(alice, ["alice", "bob"]);
+    await desktop.setOffline(true);
+    const offlineText = "typed while the server was down";
+    await say(alice, offlineText);
+    const pending = alice.locator("#messages .line.pending", { hasText: offlineText });
+    await pending.waitFor(WAIT);
+    assert.match(await pending.innerText(), /sending…/);
+    assert.equal(await alice.locator("#message-input").inputValue(), "");
+    await alice.screenshot({ path: join(ARTIFACTS, "web-client-pending.png") });
+
+    app = await startTestApp({ webRoot, ...ports });
+    assert.equal(app.ports.http, ports.httpPort);
+    await reconnected(bob);
     const again = await LineClient.open(app.ports.tcp!);
-    await again.waitFor("login_successful");
+    const againId = (await again.waitFor("login_successful")).u;
     again.send({ _ct: "join_room", r: "general" });
-    const joined = await again.waitFor("user_joined_room");
-    assert.equal(joined.us.length, 3);
-    again.send({ _ct: "join_room", r: "rust" });
-    assert.equal((await again.waitFor("user_joined_room", (e) => e.r === "rust")).us.length, 2);
+    assert.equal((await again.waitFor("user_joined_room")).us.length, 2); // bob and the TCP client
+    await members(bob, ["bob", againId]);
+    assert.equal(await pending.count(), 1); // still waiting in alice's outbox
+
+    await desktop.setOffline(false);
+    await reconnected(alice);
+    await members(alice, ["alice", "bob", againId]);
+    await line(bob, offlineText);
+    await again.waitFor("user_message", (e) => e.c === offlineText && e.n === "alice");
+    await alice.locator("#messages .line.pending").waitFor({ state: "detached", ...WAIT });
+    // Barrier: whatever alice's page sent before this has reached everyone once it arrives.
     await say(alice, "after the restart");
     await line(bob, "after the restart");
+    await again.waitFor("user_message", (e) => e.c === "after the restart");
+    await line(alice, "after the restart");
+    for (const page of [alice, bob]) {
+      assert.equal(await page.locator("#messages .line", { hasText: offlineText }).count(), 1);
+    }
+    assert.equal(
+      again.events.filter((e) => e._et === "user_message" && e.c === offlineText).length,
+      1,
+    );
+    await bob.screenshot({ path: join(ARTIFACTS, "web-client-phone-after-restart.png") });
+    // alice's page also rejoined #rust by itself.
+    again.send({ _ct: "join_room", r: "rust" });
+    assert.equal((await again.waitFor("user_joined_room", (e) => e.r === "rust")).us.length, 2);
     again.close();
 
     assert.deepEqual(errors, []);

@@ -29,10 +29,14 @@ function byId<T extends HTMLElement>(id: string): T {
   return e as T;
 }
 
-/** A stable hue per user id, so a name keeps its colour. */
-function hue(user: string): number {
+/**
+ * A stable hue per display name (unique among connected users), so a person keeps their colour
+ * across reconnects, which give them a new user id. Case-insensitive, as the server compares names.
+ */
+function hue(name: string): number {
+  const key = name.toLowerCase();
   let h = 0;
-  for (let i = 0; i < user.length; i++) h = (h * 31 + user.charCodeAt(i)) >>> 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
   return h % 360;
 }
 
@@ -278,7 +282,7 @@ export class ChatView {
     li.append(time);
     if (l.kind === "message") {
       const name = el("span", "name", l.name ?? l.user ?? "");
-      name.style.setProperty("--hue", String(hue(l.user ?? "")));
+      name.style.setProperty("--hue", String(hue(l.name ?? l.user ?? "")));
       li.append(name, el("span", "text", l.text));
     } else {
       li.append(el("span", "text", l.text));
@@ -293,8 +297,8 @@ export class ChatView {
     const d = new Date(p.ts);
     const time = el("time", "time", timeFormat.format(d));
     time.dateTime = d.toISOString();
-    const me = this.state.userId ?? "";
-    const name = el("span", "name", this.state.name ?? me);
+    const me = this.state.name ?? this.state.userId ?? "";
+    const name = el("span", "name", me);
     name.style.setProperty("--hue", String(hue(me)));
     li.append(time, name, el("span", "text", p.text), el("span", "status", "sending…"));
     return li;
@@ -307,7 +311,7 @@ export class ChatView {
       for (const [user, name] of members) {
         const li = el("li", "member");
         const dot = el("span", "dot");
-        dot.style.setProperty("--hue", String(hue(user)));
+        dot.style.setProperty("--hue", String(hue(name)));
         li.append(dot, el("span", "member-name", name));
         if (user === this.state.userId) li.append(el("span", "you", "(you)"));
         if (name !== user) li.title = `user id ${user}`;

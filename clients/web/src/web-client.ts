@@ -4,6 +4,7 @@
  * view (ChatView), and owns the sign-in flow: a name refused at sign-in goes back to the form.
  */
 import type { Event } from "../../../src/protocol/index.js";
+import type { ConnectionStatus } from "../../lib/client-types.js";
 import { ClientError } from "../../lib/errors.js";
 import { ParleyClient } from "../../lib/parley-client.js";
 import type { Transport } from "../../lib/transport.js";
@@ -127,9 +128,6 @@ export class WebClient {
           client.request({ _ct: "list_members", r: ev.r }); // names of members who joined unnamed
         }
         break;
-      case "disconnect":
-        this.state.note(`server closed the connection: ${ev.message}`, "error");
-        break;
     }
     // The client library keeps the rooms to be in (a refused join drops one).
     this.state.setWanted(client.rooms);
@@ -144,7 +142,8 @@ export class WebClient {
     if (this.state.active === undefined && !first.done) this.select(first.value);
   }
 
-  private onOffline(status: { state: string; lastError?: string }): void {
+  /** The link is gone: one note says why (a server `disconnect` becomes the status's lastError). */
+  private onOffline(status: ConnectionStatus): void {
     const wasJoined = [...this.state.rooms.values()].some((r) => r.joined);
     this.state.disconnected();
     if (this.inChat && wasJoined) {
