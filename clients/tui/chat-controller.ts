@@ -35,7 +35,6 @@ export class ChatController {
   private client: ParleyClient | undefined;
   private unsubscribe: Array<() => void> = [];
   /** cids of our messages awaiting their echo: the echo is shown as ours even after a reconnect */
-  private readonly ownCids = new Set<string>();
   private readonly now: () => number;
   private readonly quitTimeoutMs: number;
 
@@ -105,7 +104,6 @@ export class ChatController {
         ),
       ),
       client.on("failed", (f) => {
-        this.ownCids.delete(f.cid);
         this.update((s) =>
           withFlash(s, `not delivered to #${f.room}: ${f.message} (${f.code})`, true),
         );
@@ -120,10 +118,9 @@ export class ChatController {
   }
 
   private onEvent(ev: Event): void {
-    let own = false;
-    if (ev._et === "user_message" && typeof ev.cid === "string" && this.ownCids.delete(ev.cid)) {
-      own = true;
-    }
+    // Another user's message may carry the same cid (cids are per client): ask the library,
+    // which knows this client's sessions, not the cid alone.
+    const own = ev._et === "user_message" && this.client?.isOwn(ev) === true;
     this.update((s) => withEvent(s, ev, own));
   }
 
@@ -235,7 +232,7 @@ export class ChatController {
       return;
     }
     try {
-      this.ownCids.add(client.send(room, text));
+      client.send(room, text);
       this.update((s) => ({ ...s, flash: undefined }));
     } catch (err) {
       this.update((s) => withFlash(s, messageOf(err), true));
