@@ -7,6 +7,7 @@ export class CounterMetrics implements Metrics {
   closed = 0;
   refused = 0;
   commands = 0;
+  bytesIn = 0;
   deliveries = 0;
   bytesOut = 0;
   slowConsumers = 0;
@@ -25,6 +26,9 @@ export class CounterMetrics implements Metrics {
   }
   commandReceived(_type: string): void {
     this.commands++;
+  }
+  bytesReceived(_transport: TransportKind, bytes: number): void {
+    this.bytesIn += bytes;
   }
   eventDelivered(recipients: number, bytes: number): void {
     this.deliveries += recipients;

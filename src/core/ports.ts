@@ -79,6 +79,8 @@ export interface Metrics {
   connectionClosed(transport: TransportKind, code: string): void;
   connectionRefused(code: DisconnectCode): void;
   commandReceived(type: string): void;
+  /** bytes read from a connection (before framing) */
+  bytesReceived(transport: TransportKind, bytes: number): void;
   /** one event written to `recipients` connections, `bytes` long each */
   eventDelivered(recipients: number, bytes: number): void;
   slowConsumerDisconnect(): void;

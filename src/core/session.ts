@@ -109,7 +109,13 @@ export class Session {
     this.deliver(new EncodedEvent({ _et: "error", code, message, ...extra }));
   }
 
-  /** Called by the transport after it pushed bytes into the framer. */
+  /** Called by the transport after it pushed `bytes` read from the peer into the framer. */
+  onData(bytes: number): void {
+    this.host.metrics.bytesReceived(this.conn.transport, bytes);
+    this.onReadable();
+  }
+
+  /** Pulls and handles the frames its rate allows (also called when a rate-limit wait ends). */
   onReadable(): void {
     if (this.resumeTimer !== undefined) return;
     const framer = this.conn.framer;

@@ -33,6 +33,8 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly commandChildren = new Map<string, Counter.Internal>();
   private readonly messagesOut: Counter;
   private readonly bytesOut: Counter;
+  private readonly bytesIn: Counter<"transport">;
+  private readonly bytesInChildren = new Map<string, Counter.Internal>();
   private readonly slowConsumers: Counter;
   private readonly rateLimitHits: Counter;
   private readonly broadcast: Histogram;
@@ -80,6 +82,12 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
     this.bytesOut = new Counter({
       name: `${p}bytes_out_total`,
       help: "Bytes of events queued to connections (JSON and line terminator, per recipient)",
+      registers,
+    });
+    this.bytesIn = new Counter({
+      name: `${p}bytes_in_total`,
+      help: "Bytes read from connections, by transport (before framing)",
+      labelNames: ["transport"],
       registers,
     });
     this.slowConsumers = new Counter({
@@ -133,6 +141,15 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
       this.commandChildren.set(type, child);
     }
     child.inc();
+  }
+
+  bytesReceived(transport: TransportKind, bytes: number): void {
+    let child = this.bytesInChildren.get(transport);
+    if (child === undefined) {
+      child = this.bytesIn.labels({ transport });
+      this.bytesInChildren.set(transport, child);
+    }
+    child.inc(bytes);
   }
 
   eventDelivered(recipients: number, bytes: number): void {

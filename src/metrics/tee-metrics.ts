@@ -21,6 +21,9 @@ export class TeeMetrics implements Metrics {
   commandReceived(type: string): void {
     for (const t of this.targets) t.commandReceived(type);
   }
+  bytesReceived(transport: TransportKind, bytes: number): void {
+    for (const t of this.targets) t.bytesReceived(transport, bytes);
+  }
   eventDelivered(recipients: number, bytes: number): void {
     for (const t of this.targets) t.eventDelivered(recipients, bytes);
   }

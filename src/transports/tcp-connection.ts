@@ -35,7 +35,7 @@ export class TcpConnection implements Connection, Flushable {
     socket.on("data", (chunk: Buffer) => {
       if (this.closing) return; // discarded: read only to see the peer's FIN
       this.framer.push(chunk);
-      this.session?.onReadable();
+      this.session?.onData(chunk.length);
     });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => {

@@ -108,7 +108,7 @@ export class WebSocketConnection implements Connection, Flushable {
       // binaryType is "nodebuffer": a message is one Buffer
       this.framer.push(data as Buffer);
     }
-    this.session?.onReadable();
+    this.session?.onData((data as Buffer).length);
   }
 
   /**

@@ -104,6 +104,10 @@ describe("HTTP endpoints", { timeout: 20_000 }, () => {
     assert.ok(sample(text, 'parley_messages_in_total{command="join_room"}')! >= 2);
     assert.ok(sample(text, "parley_messages_out_total")! >= 4);
     assert.ok(sample(text, "parley_bytes_out_total")! > 0);
+    // the hog alone wrote ten 24-byte frames over length-prefixed TCP
+    assert.ok(sample(text, 'parley_bytes_in_total{transport="tcp-lp"}')! >= 240);
+    assert.ok(sample(text, 'parley_bytes_in_total{transport="ws"}')! > 0);
+    assert.ok(sample(text, 'parley_bytes_in_total{transport="tcp"}')! > 0);
     assert.equal(sample(text, "parley_broadcast_duration_seconds_count"), 2);
     assert.equal(sample(text, 'parley_broadcast_duration_seconds_bucket{le="+Inf"}'), 2);
     assert.equal(sample(text, "parley_rate_limit_hits_total"), 1);
