@@ -43,6 +43,9 @@ export interface ChatServerOptions {
   dedup?: Partial<RecentIdsOptions>;
 }
 
+/** Sessions ended per event-loop turn during shutdown. */
+const SHUTDOWN_BATCH = 64;
+
 /** Time a closing connection gets to flush its last events, in ms (shutdown uses its own grace). */
 const CLOSE_FLUSH_MS = 5_000;
 
@@ -479,19 +482,22 @@ export class ChatServer implements SessionHost {
    * (each one's members see it leave) with `shutdownGraceMs` to flush. Transports wait for the
    * sockets to close.
    */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.accepting = false;
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    for (const s of [...this.sessions]) {
+    const all = [...this.sessions];
+    for (let i = 0; i < all.length; i++) {
       this.end(
-        s,
+        all[i]!,
         DisconnectCode.SERVER_SHUTDOWN,
         "server is shutting down",
         true,
         this.limits.shutdownGraceMs,
       );
+      // Every member of a room sees every other leave: quadratic in a room's size. Yielding lets
+      // the queued `left` events be written between batches instead of piling up in memory.
+      if ((i + 1) % SHUTDOWN_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
     }
-    return Promise.resolve();
   }
 }
 

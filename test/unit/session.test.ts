@@ -142,4 +142,22 @@ describe("Session", () => {
     assert.equal(refused.refusedWith?.code, "SERVER_FULL");
     assert.equal(metrics.refused, 1);
   });
+
+  it("on stop ends every session in batches: each sees the others leave, then is told why it goes", async () => {
+    const { chat, connect } = setup();
+    const all = [];
+    for (let i = 0; i < 300; i++) {
+      const c = await connect();
+      c.conn.input({ _ct: "hello" }, { _ct: "join_room", r: "a" });
+      c.session.onReadable();
+      all.push(c);
+    }
+    await chat.stop();
+    assert.equal(chat.connectionCount, 0);
+    assert.ok(all.every((c) => c.conn.closedWith?.code === "SERVER_SHUTDOWN"));
+    const last = all.at(-1)!.conn.sent;
+    assert.equal(last.filter((e) => e._et === "room_participation" && e.s === "left").length, 299);
+    assert.equal(last.at(-1)?._et, "disconnect");
+    assert.equal(chat.ready, false);
+  });
 });
