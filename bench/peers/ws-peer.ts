@@ -52,9 +52,7 @@ export async function startWsPeer(options: PeerOptions): Promise<RunningPeer> {
         if (!room || room.has(c)) return;
         room.add(c);
         c.rooms.add(r);
-        c.ws.send(
-          JSON.stringify({ _et: "user_joined_room", r, us: [...room].map((m) => m.user) }),
-        );
+        c.ws.send(JSON.stringify({ _et: "user_joined_room", r, us: [...room].map((m) => m.user) }));
         broadcast(room, { _et: "room_participation", r, u: c.user, s: "joined" }, false);
         return;
       case "leave_room":
@@ -72,7 +70,12 @@ export async function startWsPeer(options: PeerOptions): Promise<RunningPeer> {
   const server = createServer((_req, res) => {
     res.writeHead(426).end("WebSocket only, at /ws\n");
   });
-  const wss = new WebSocketServer({ server, path: "/ws", perMessageDeflate: false, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({
+    server,
+    path: "/ws",
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024,
+  });
   wss.on("connection", (ws) => {
     const c: Client = { ws, user: randomId(5), rooms: new Set() };
     ws.send(JSON.stringify({ _et: "login_successful", s: randomId(21), u: c.user, rs }));

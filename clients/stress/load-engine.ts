@@ -114,7 +114,8 @@ export class User implements LinkSink {
 
   /** Writes every message due by `nowMs`; returns how many. */
   sendDue(nowMs: number, nowMicros: number): number {
-    const due = Math.floor(((nowMs - this.startMs) / 1000) * this.rate + this.phase) - this.sentCount;
+    const due =
+      Math.floor(((nowMs - this.startMs) / 1000) * this.rate + this.phase) - this.sentCount;
     if (due <= 0) return 0;
     const engine = this.engine;
     const w = engine.window;
@@ -200,7 +201,9 @@ export class LoadEngine {
         onTrouble: () => {},
         onClose: (error) => {
           clearTimeout(timer);
-          reject(new Error(`cannot connect to ${describe(this.options.target)}: ${error ?? "closed"}`));
+          reject(
+            new Error(`cannot connect to ${describe(this.options.target)}: ${error ?? "closed"}`),
+          );
         },
       };
       link = this.factory!(sink, { wantRooms: true });

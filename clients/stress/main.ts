@@ -27,7 +27,9 @@ async function main(): Promise<number> {
   try {
     const report = await runScenario(options, bar ? { onProgress: (p) => bar.update(p) } : {});
     bar?.clear();
-    process.stdout.write(json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report) + "\n");
+    process.stdout.write(
+      json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report) + "\n",
+    );
     return 0;
   } catch (err) {
     bar?.clear();

@@ -168,7 +168,11 @@ async function sendFor(
   return engine.endWindow();
 }
 
-async function runSeed(engine: LoadEngine, o: StressOptions, state: { phase: string; fraction: number | undefined }): Promise<Partial_> {
+async function runSeed(
+  engine: LoadEngine,
+  o: StressOptions,
+  state: { phase: string; fraction: number | undefined },
+): Promise<Partial_> {
   const users = await engine.addUsers(pairedRooms(engine, o.users, o.roomSize));
   const result = await sendFor(
     engine,
@@ -179,7 +183,11 @@ async function runSeed(engine: LoadEngine, o: StressOptions, state: { phase: str
   return { result };
 }
 
-async function runFanout(engine: LoadEngine, o: StressOptions, state: { phase: string; fraction: number | undefined }): Promise<Partial_> {
+async function runFanout(
+  engine: LoadEngine,
+  o: StressOptions,
+  state: { phase: string; fraction: number | undefined },
+): Promise<Partial_> {
   const room = engine.rooms[0]!;
   const users = await engine.addUsers(Array.from({ length: o.users }, () => [room]));
   const senders = users.slice(0, Math.max(1, Math.min(o.senders, users.length)));
@@ -192,7 +200,11 @@ async function runFanout(engine: LoadEngine, o: StressOptions, state: { phase: s
   return { result };
 }
 
-async function runIdle(engine: LoadEngine, o: StressOptions, state: { phase: string; fraction: number | undefined }): Promise<Partial_> {
+async function runIdle(
+  engine: LoadEngine,
+  o: StressOptions,
+  state: { phase: string; fraction: number | undefined },
+): Promise<Partial_> {
   // Let the server settle after the room-discovery connection closed.
   await sleep(Math.min(1000, o.settleMs));
   engine.beginWindow();
@@ -245,7 +257,11 @@ function random(seed: number): () => number {
  * rooms taken round-robin from the server's list (continuing where the previous user stopped),
  * and sends to them in turn every 1/rate s after a random first delay, while others keep arriving.
  */
-async function runRamp(engine: LoadEngine, o: StressOptions, state: { phase: string; fraction: number | undefined }): Promise<Partial_> {
+async function runRamp(
+  engine: LoadEngine,
+  o: StressOptions,
+  state: { phase: string; fraction: number | undefined },
+): Promise<Partial_> {
   const rnd = random(o.randomSeed);
   const roomCount = engine.rooms.length;
   const perUser = Math.min(o.roomsPerUser, roomCount);
@@ -263,7 +279,8 @@ async function runRamp(engine: LoadEngine, o: StressOptions, state: { phase: str
     const diff = Math.max(0, stage.users - current);
     for (let step = 0; step < steps; step++) {
       // spread the remainder: after step k, round(diff * (k+1) / steps) users of this stage exist
-      const target = current + Math.round((diff * (step + 1)) / steps) - Math.round((diff * step) / steps);
+      const target =
+        current + Math.round((diff * (step + 1)) / steps) - Math.round((diff * step) / steps);
       for (; current < target; current++) {
         const rooms: RoomRef[] = [];
         for (let j = 0; j < perUser; j++) {
@@ -297,7 +314,11 @@ async function runRamp(engine: LoadEngine, o: StressOptions, state: { phase: str
  * maxP99Ms, or the generator itself saturates; reports the last good step. Every step drains
  * before the next, so each is measured on its own.
  */
-async function runCeiling(engine: LoadEngine, o: StressOptions, state: { phase: string; fraction: number | undefined }): Promise<Partial_> {
+async function runCeiling(
+  engine: LoadEngine,
+  o: StressOptions,
+  state: { phase: string; fraction: number | undefined },
+): Promise<Partial_> {
   const users = await engine.addUsers(pairedRooms(engine, o.users, o.roomSize));
   const steps: CeilingStep[] = [];
   let lastGood: CeilingStep | undefined;
@@ -306,7 +327,8 @@ async function runCeiling(engine: LoadEngine, o: StressOptions, state: { phase: 
   for (let step = 0; step < o.maxSteps; step++) {
     state.phase = `step ${step + 1}: ${Math.round(rate)} msg/s/user`;
     engine.beginWindow();
-    if (step === 0) users.forEach((u, i) => engine.addSender(u, rate, i / users.length, [...u.rooms]));
+    if (step === 0)
+      users.forEach((u, i) => engine.addSender(u, rate, i / users.length, [...u.rooms]));
     else engine.setRate(rate);
     await timed(o.stepS, state, step / o.maxSteps, (step + 1) / o.maxSteps);
     engine.pauseSending();

@@ -45,7 +45,9 @@ export class SocketIoLink implements Link {
     });
     // ("disconnect" is reserved by Socket.IO, so the peer has no disconnect event to report)
     for (const type of ["error", "slow_down"]) {
-      s.on(type, (ev: { code?: unknown }) => sink.onTrouble(type, String(ev?.code ?? "")));
+      s.on(type, (ev: { code?: unknown }) =>
+        sink.onTrouble(type, typeof ev?.code === "string" ? ev.code : ""),
+      );
     }
     s.on("connect_error", (err: Error) => {
       this.failure ??= err.message;

@@ -36,7 +36,8 @@ export class TcpLink implements Link {
 
   private onData(chunk: Buffer): void {
     const now = performance.now();
-    const s = this.rest.length === 0 ? chunk.toString("latin1") : this.rest + chunk.toString("latin1");
+    const s =
+      this.rest.length === 0 ? chunk.toString("latin1") : this.rest + chunk.toString("latin1");
     let from = 0;
     for (;;) {
       const nl = s.indexOf("\n", from);
