@@ -53,6 +53,10 @@ export class User implements LinkSink {
     this.link = factory(this, { wantRooms: false });
   }
 
+  onRead(nowMs: number): void {
+    this.engine.lastReadMs = nowMs;
+  }
+
   onLogin(): void {
     if (this.engine.options.extensions) this.link.hello();
     if (this.rooms.length === 0) return this.becomeReady();
@@ -161,6 +165,8 @@ export class LoadEngine {
   private lastServer: ProcessSample | undefined;
   private inFlight = 0;
   private waiting: Array<() => void> = [];
+  /** when any connection last received something (performance.now()) */
+  lastReadMs = 0;
   /** worst delay of a scheduling tick beyond tickMs (the generator falling behind), ms */
   maxTickLagMs = 0;
 
@@ -196,6 +202,7 @@ export class LoadEngine {
           resolve(rooms ?? []);
           link?.close();
         },
+        onRead: () => {},
         onJoined: () => {},
         onDelivery: () => {},
         onTrouble: () => {},
@@ -317,6 +324,18 @@ export class LoadEngine {
   beginWindow(): void {
     this.lastServer = this.sampleServer();
     this.window = new Window(this.seq + 1, this.lastServer);
+  }
+
+  /**
+   * Waits until no connection has received anything for `quietMs` (at most `maxMs`): setting up
+   * a big room makes the server announce every join to every member (N^2/2 events for N members),
+   * and a measurement must not start while that tail is still being delivered.
+   */
+  async quiesce(quietMs: number, maxMs: number): Promise<void> {
+    const until = performance.now() + maxMs;
+    while (performance.now() < until && performance.now() - this.lastReadMs < quietMs) {
+      await sleep(Math.min(50, quietMs));
+    }
   }
 
   /** Waits until every owed delivery arrived, or `timeoutMs` passed with no progress at all. */

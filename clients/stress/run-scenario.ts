@@ -4,6 +4,9 @@ import type { Measurement } from "./measurement.js";
 import type { StressOptions } from "./stress-options.js";
 import type { CeilingStep, StressReport } from "./stress-report.js";
 
+/** Silence on every connection that marks the end of the set-up traffic, ms. */
+const QUIET_MS = 300;
+
 /** What a progress display needs, reported a few times a second. */
 export interface ProgressInfo {
   phase: string;
@@ -158,6 +161,8 @@ async function sendFor(
   state: { phase: string; fraction: number | undefined },
   senders: Array<{ user: User; rate: number; phase: number }>,
 ): Promise<Measurement> {
+  state.phase = "waiting for the server to go quiet";
+  await engine.quiesce(QUIET_MS, o.setupTimeoutMs);
   engine.beginWindow();
   state.phase = "sending";
   for (const s of senders) engine.addSender(s.user, s.rate, s.phase, [...s.user.rooms]);
@@ -320,6 +325,8 @@ async function runCeiling(
   state: { phase: string; fraction: number | undefined },
 ): Promise<Partial_> {
   const users = await engine.addUsers(pairedRooms(engine, o.users, o.roomSize));
+  state.phase = "waiting for the server to go quiet";
+  await engine.quiesce(QUIET_MS, o.setupTimeoutMs);
   const steps: CeilingStep[] = [];
   let lastGood: CeilingStep | undefined;
   let stopReason = `reached --max-steps ${o.maxSteps}`;

@@ -60,6 +60,7 @@ describe("scanEvent", () => {
       calls,
       onLogin: (rooms) => calls.push(`login ${rooms?.join(",") ?? "-"}`),
       onJoined: (r) => calls.push(`joined ${r}`),
+      onRead: () => {},
       onDelivery: (s, at) => calls.push(`delivery ${s.slice(at, s.indexOf('"', at))}`),
       onTrouble: (t, d) => calls.push(`trouble ${t} ${d}`),
       onClose: () => calls.push("close"),

@@ -22,6 +22,8 @@ export function roomRef(index: number, name: string): RoomRef {
 
 /** What a link reports. Called synchronously from socket callbacks: keep them cheap. */
 export interface LinkSink {
+  /** Some input arrived (once per chunk or frame, before it is scanned). */
+  onRead(nowMs: number): void;
   /** login_successful arrived; `rooms` only when the link was asked for them */
   onLogin(rooms: string[] | undefined): void;
   /** user_joined_room for `room` (the reply to our join) */

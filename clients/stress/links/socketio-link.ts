@@ -28,6 +28,7 @@ export class SocketIoLink implements Link {
       timeout: 60_000,
     });
     const s = this.socket;
+    s.onAny(() => sink.onRead(performance.now()));
     s.on("login_successful", (ev: LoginEvent) => {
       this.loggedIn = true;
       sink.onLogin(

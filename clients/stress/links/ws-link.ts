@@ -36,6 +36,7 @@ export class WsLink implements Link {
     });
     this.ws.on("message", (data: WebSocket.RawData) => {
       const now = performance.now();
+      this.sink.onRead(now);
       const s = toLatin1(data);
       this.loggedIn = true;
       scanEvent(s, 0, s.length, now, this.sink, this.options.wantRooms);
