@@ -32,6 +32,8 @@ export class User implements LinkSink {
   private joinedCount = 0;
   closed = false;
   ready = false;
+  /** given up on by the engine (set-up timeout): its close is not an error of the server's */
+  abandoned = false;
   /** sending schedule (see LoadEngine.tick) */
   rate = 0;
   phase = 0;
@@ -111,7 +113,7 @@ export class User implements LinkSink {
       const s = this.since[i]!;
       if (s !== NOT_ASKED && s !== PENDING) this.engine.members[i]!--;
     }
-    if (!this.engine.stopping) this.engine.error(error ?? "closed by server");
+    if (!this.engine.stopping && !this.abandoned) this.engine.error(error ?? "closed by server");
     this.settle?.(false);
     this.settle = undefined;
   }
@@ -248,6 +250,7 @@ export class LoadEngine {
         this.connectFailures++;
         if (!user!.closed) {
           this.error("setup timeout");
+          user!.abandoned = true;
           user!.link.close();
         }
         return undefined;
