@@ -28,6 +28,7 @@ const NUMERIC: ReadonlyArray<[flag: string, key: NumericKey, doc: string, fracti
   ["step", "stepS", "ceiling: seconds per step", true],
   ["max-p99-ms", "maxP99Ms", "ceiling: a step with a higher p99 ends the search", true],
   ["max-steps", "maxSteps", "ceiling: at most this many steps"],
+  ["step-retries", "stepRetries", "ceiling: run a failing step again (1) or not (0)"],
   ["drain-ms", "drainMs", "after sending, wait this long without progress for stragglers, ms"],
   ["connect-concurrency", "connectConcurrency", "connections being set up at once"],
   ["message-bytes", "messageBytes", "pad each message text to this many characters"],
@@ -44,6 +45,7 @@ Scenarios (defaults are the issue's loads):
   fanout    one room with 5,000 members receiving 10 msg/s, 20 s
   idle      15,000 idle connections: server RSS per connection
   ceiling   seed's shape from 200 msg/s/user, x1.25 per 5 s step, until loss, errors or p99 > 50 ms
+            (twice in a row at one rate)
 
 Connection:
   --transport tcp|ws|socketio   default tcp (line-delimited JSON, the original protocol)

@@ -48,6 +48,8 @@ export interface StressOptions {
   maxP99Ms: number;
   /** ceiling: at most this many steps */
   maxSteps: number;
+  /** ceiling: a failing step (without errors) is run again this many times (0 or 1) */
+  stepRetries: number;
   /** wait at most this long without progress for late deliveries after sending stops, ms */
   drainMs: number;
   connectConcurrency: number;
@@ -106,6 +108,7 @@ export const BASE_DEFAULTS: Omit<StressOptions, "scenario" | "target"> = {
   stepS: 5,
   maxP99Ms: 50,
   maxSteps: 30,
+  stepRetries: 1,
   drainMs: 3000,
   connectConcurrency: 256,
   messageBytes: 0,
