@@ -24,7 +24,10 @@ export function loadMark(): LoadMark {
   // packets, which no process is charged for.
   const busy = cpu[0]! + cpu[1]! + cpu[2]! + cpu[7]!;
   const self = readFileSync("/proc/self/stat", "latin1");
-  const f = self.slice(self.lastIndexOf(")") + 2).split(" ").map(Number);
+  const f = self
+    .slice(self.lastIndexOf(")") + 2)
+    .split(" ")
+    .map(Number);
   // fields 14..17 (utime stime cutime cstime) are f[11..14]
   const own = f[11]! + f[12]! + f[13]! + f[14]!;
   return { atMs: performance.now(), machineBusyMs: busy * TICK_MS, ownMs: own * TICK_MS };

@@ -93,7 +93,16 @@ function servers(httpPort: boolean): ServerDef[] {
       transport: "ws",
       args: (p) =>
         httpPort
-          ? ["--import", "tsx", "src/main.ts", "--port", "off", "--http-port", String(p), ...PARLEY_FLAGS]
+          ? [
+              "--import",
+              "tsx",
+              "src/main.ts",
+              "--port",
+              "off",
+              "--http-port",
+              String(p),
+              ...PARLEY_FLAGS,
+            ]
           : "this branch's Parley has no --http-port (no WebSocket endpoint yet)",
     },
     {
@@ -177,7 +186,14 @@ async function main(): Promise<number> {
       opt("ceiling-max-steps", "30", "30"),
     ],
     seed: ["--scenario", "seed", "--duration", opt("seed-duration", "20", "5")],
-    idle: ["--scenario", "idle", "--users", opt("idle-users", "15000", "2000"), "--settle-ms", "3000"],
+    idle: [
+      "--scenario",
+      "idle",
+      "--users",
+      opt("idle-users", "15000", "2000"),
+      "--settle-ms",
+      "3000",
+    ],
     fanout: [
       "--scenario",
       "fanout",
@@ -213,7 +229,8 @@ async function main(): Promise<number> {
       let outcome: RunOutcome | undefined;
       for (let attempt = 1; attempt <= attempts; attempt++) {
         const quiet = await waitForQuiet(maxOthers / 2, 10 * 60_000);
-        if (quiet >= maxOthers / 2) log(`(other processes still use ${quiet.toFixed(0)}% of a core)`);
+        if (quiet >= maxOthers / 2)
+          log(`(other processes still use ${quiet.toFixed(0)}% of a core)`);
         log(`${def.label}: ${scenario} ...`);
         const before = loadMark();
         outcome = await measure(def, scenario, loads[scenario]!, progress);
@@ -283,7 +300,11 @@ async function measure(
   try {
     server = await startServer(args, SERVER_CPU, port);
   } catch (err) {
-    return { result: `skipped: did not start: ${(err as Error).message}`, fatal: true, othersPct: 0 };
+    return {
+      result: `skipped: did not start: ${(err as Error).message}`,
+      fatal: true,
+      othersPct: 0,
+    };
   }
   try {
     if (def.transport === "ws" && !(await wsAnswers(port))) {
@@ -341,7 +362,9 @@ function notesOf(label: string, r: StressReport): string[] {
     );
   }
   if (r.errors.total > 0 && r.scenario !== "ceiling") {
-    notes.push(`${label} ${r.scenario}: ${r.errors.total} errors ${JSON.stringify(r.errors.byKind)}`);
+    notes.push(
+      `${label} ${r.scenario}: ${r.errors.total} errors ${JSON.stringify(r.errors.byKind)}`,
+    );
   }
   if (r.generatorMaxTickLagMs > 50 && r.scenario !== "idle") {
     notes.push(

@@ -35,7 +35,7 @@ export async function startServer(
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => {
+  child.stderr.on("data", (d: Buffer) => {
     if (stderr.length < 64 * 1024) stderr += d.toString();
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

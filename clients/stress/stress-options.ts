@@ -54,6 +54,11 @@ export interface StressOptions {
   drainMs: number;
   connectConcurrency: number;
   messageBytes: number;
+  /**
+   * Sending schedule granularity, ms (default 1): a sender writes what is due once per tick. Short
+   * ticks keep users unsynchronised (as real ones are); at high rates several messages share a
+   * write, as a real client's would.
+   */
   tickMs: number;
   setupTimeoutMs: number;
   /** seed for the pseudo-random parts (ramp's initial send delays) */
@@ -112,7 +117,7 @@ export const BASE_DEFAULTS: Omit<StressOptions, "scenario" | "target"> = {
   drainMs: 3000,
   connectConcurrency: 256,
   messageBytes: 0,
-  tickMs: 5,
+  tickMs: 1,
   setupTimeoutMs: 60_000,
   randomSeed: 1,
 };
