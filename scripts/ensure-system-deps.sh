@@ -3,7 +3,7 @@
 # redis-server, chromium), when they are missing. Needs root (or passwordless sudo) the first time.
 set -euo pipefail
 need=()
-for pair in "tmux:tmux" "chromium:chromium"; do
+for pair in "tmux:tmux" "chromium:chromium" "taskset:util-linux"; do
   cmd=${pair%%:*}; pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

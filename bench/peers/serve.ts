@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/**
+ * Runs one benchmark peer as its own process:
+ *   tsx bench/peers/serve.ts --peer ws|socketio --port N [--host H] [--rooms FILE] [--drop-every N]
+ * Prints `listening PORT` once ready; exits on SIGINT/SIGTERM.
+ */
+import { parseArgs } from "node:util";
+import { loadPeerRooms } from "./peer-rooms.js";
+import { startSocketIoPeer } from "./socketio-peer.js";
+import { startWsPeer } from "./ws-peer.js";
+
+const { values } = parseArgs({
+  options: {
+    peer: { type: "string" },
+    port: { type: "string", default: "0" },
+    host: { type: "string", default: "127.0.0.1" },
+    rooms: { type: "string" },
+    "drop-every": { type: "string", default: "0" },
+  },
+});
+const start =
+  values.peer === "ws" ? startWsPeer : values.peer === "socketio" ? startSocketIoPeer : undefined;
+if (!start) {
+  process.stderr.write("usage: serve.ts --peer ws|socketio --port N\n");
+  process.exit(2);
+}
+const peer = await start({
+  host: values.host,
+  port: Number(values.port),
+  rooms: loadPeerRooms(values.rooms),
+  dropEvery: Number(values["drop-every"]),
+});
+process.stdout.write(`listening ${peer.port}\n`);
+const stop = (): void => {
+  void peer.close().then(() => process.exit(0));
+  setTimeout(() => process.exit(0), 2000).unref();
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

@@ -1,0 +1,397 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: Parley side by side with the servers a Node developer would otherwise pick.
+ * Each server (Parley over line TCP and over WebSocket, the plain `ws` peer, the Socket.IO peer)
+ * is started fresh for each load, pinned to core 0 (`taskset -c 0`); the stress tool drives it
+ * from core 1 (`taskset -c 1`) and reads its CPU and RSS from /proc. One table, with ratios to
+ * Socket.IO, is printed at the end. A server or transport that cannot be reached is skipped with a
+ * note. See `--help` for the options that shorten a run.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname } from "node:path";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import type { StressReport } from "../clients/stress/index.js";
+import { comparisonTable, type Column, type ServerResults } from "./bench-table.js";
+import { loadMark, othersPercent, waitForQuiet } from "./machine-load.js";
+import { freePort, runPinned, startServer, type ServerProcess } from "./server-process.js";
+
+const SERVER_CPU = 0;
+const DRIVER_CPU = 1;
+
+const HELP = `Usage: npm run bench -- [options]
+
+  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio (default: all)
+  --scenarios LIST        of ceiling, seed, idle, fanout (default: all)
+  --quick                 short version: seed 5 s, ceiling 2 s steps, idle 2,000, fanout 1,000 x 5 s
+  --seed-duration S       default 20
+  --ceiling-step S        default 5
+  --ceiling-max-steps N   default 30
+  --idle-users N          default 15000
+  --fanout-users N        default 5000
+  --fanout-duration S     default 20
+  --attempts N            runs disturbed by other processes are repeated, at most N in all (3)
+  --max-others PCT        a run during which other processes used more than PCT% of a core is
+                          disturbed (10); before each run, wait (up to 10 min) for them to go quiet
+  --markdown              print the table as Markdown
+  --json FILE             also write every report to FILE
+`;
+
+/** Parley's flags for every run: past its per-user abuse limits, which are not capacity. */
+const PARLEY_FLAGS = [
+  "--host",
+  "127.0.0.1",
+  "--lp-port",
+  "off",
+  "--max-connections",
+  "20000",
+  "--rate",
+  "1000000",
+  "--rate-burst",
+  "1000000",
+  "--log-level",
+  "warn",
+];
+
+interface ServerDef {
+  id: string;
+  label: string;
+  transport: "tcp" | "ws" | "socketio";
+  /** node arguments for a server listening on `port`, or why it cannot run */
+  args(port: number): string[] | string;
+}
+
+/** Whether this Parley has a WebSocket endpoint yet: its --help lists --http-port. */
+function parleyHasHttpPort(): boolean {
+  const help = execFileSync(process.execPath, ["--import", "tsx", "src/main.ts", "--help"], {
+    encoding: "utf8",
+  });
+  return help.includes("--http-port");
+}
+
+function servers(httpPort: boolean): ServerDef[] {
+  return [
+    {
+      id: "parley-tcp",
+      label: "Parley TCP",
+      transport: "tcp",
+      args: (p) => [
+        "--import",
+        "tsx",
+        "src/main.ts",
+        "--port",
+        String(p),
+        ...(httpPort ? ["--http-port", "off"] : []),
+        ...PARLEY_FLAGS,
+      ],
+    },
+    {
+      id: "parley-ws",
+      label: "Parley WS",
+      transport: "ws",
+      args: (p) =>
+        httpPort
+          ? [
+              "--import",
+              "tsx",
+              "src/main.ts",
+              "--port",
+              "off",
+              "--http-port",
+              String(p),
+              ...PARLEY_FLAGS,
+            ]
+          : "this branch's Parley has no --http-port (no WebSocket endpoint yet)",
+    },
+    {
+      id: "ws-peer",
+      label: "ws",
+      transport: "ws",
+      args: (p) => ["--import", "tsx", "bench/peers/serve.ts", "--peer", "ws", "--port", String(p)],
+    },
+    {
+      id: "socketio",
+      label: "Socket.IO",
+      transport: "socketio",
+      args: (p) => [
+        "--import",
+        "tsx",
+        "bench/peers/serve.ts",
+        "--peer",
+        "socketio",
+        "--port",
+        String(p),
+      ],
+    },
+  ];
+}
+
+/** Whether a WebSocket endpoint at /ws completes a handshake and says something. */
+function wsAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const timer = setTimeout(() => {
+      ws.terminate();
+      resolve(false);
+    }, 3000);
+    ws.once("message", () => {
+      clearTimeout(timer);
+      ws.terminate();
+      resolve(true);
+    });
+    ws.once("error", () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      help: { type: "boolean" },
+      servers: { type: "string" },
+      scenarios: { type: "string" },
+      quick: { type: "boolean" },
+      "seed-duration": { type: "string" },
+      "ceiling-step": { type: "string" },
+      "ceiling-max-steps": { type: "string" },
+      "idle-users": { type: "string" },
+      "fanout-users": { type: "string" },
+      "fanout-duration": { type: "string" },
+      markdown: { type: "boolean" },
+      json: { type: "string" },
+      attempts: { type: "string" },
+      "max-others": { type: "string" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const quick = values.quick === true;
+  const opt = (name: keyof typeof values, full: string, short: string): string => {
+    const v = values[name];
+    return typeof v === "string" ? v : quick ? short : full;
+  };
+  const loads: Record<string, string[]> = {
+    ceiling: [
+      "--scenario",
+      "ceiling",
+      "--step",
+      opt("ceiling-step", "5", "2"),
+      "--max-steps",
+      opt("ceiling-max-steps", "30", "30"),
+    ],
+    seed: ["--scenario", "seed", "--duration", opt("seed-duration", "20", "5")],
+    idle: [
+      "--scenario",
+      "idle",
+      "--users",
+      opt("idle-users", "15000", "2000"),
+      "--settle-ms",
+      "3000",
+    ],
+    fanout: [
+      "--scenario",
+      "fanout",
+      "--users",
+      opt("fanout-users", "5000", "1000"),
+      "--duration",
+      opt("fanout-duration", "20", "5"),
+      // Every join is announced to every member (N^2/2 events to set up one room of N): joined
+      // slowly enough that the one-core generator keeps up and Socket.IO's heartbeats (stuck
+      // behind that backlog) do not time out; the same pace for every server.
+      "--connect-concurrency",
+      "8",
+    ],
+  };
+  const wantedScenarios = (values.scenarios ?? Object.keys(loads).join(",")).split(",");
+  for (const s of wantedScenarios) if (!loads[s]) throw new Error(`unknown scenario ${s}`);
+  const httpPort = parleyHasHttpPort();
+  const all = servers(httpPort);
+  const wantedServers = (values.servers ?? all.map((s) => s.id).join(",")).split(",");
+  for (const s of wantedServers) {
+    if (!all.some((d) => d.id === s)) throw new Error(`unknown server ${s}`);
+  }
+
+  const notes: string[] = [];
+  const columns: Column[] = [];
+  const progress = process.stderr.isTTY;
+  const attempts = Number(values.attempts ?? "3");
+  const maxOthers = Number(values["max-others"] ?? "10");
+  for (const def of all.filter((d) => wantedServers.includes(d.id))) {
+    const results: ServerResults = {};
+    columns.push({ id: def.id, label: def.label, results });
+    for (const scenario of wantedScenarios) {
+      let outcome: RunOutcome | undefined;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const quiet = await waitForQuiet(maxOthers / 2, 10 * 60_000);
+        if (quiet >= maxOthers / 2)
+          log(`(other processes still use ${quiet.toFixed(0)}% of a core)`);
+        log(`${def.label}: ${scenario} ...`);
+        const before = loadMark();
+        outcome = await measure(def, scenario, loads[scenario]!, progress);
+        outcome.othersPct = othersPercent(before, loadMark());
+        if (outcome.othersPct <= maxOthers || typeof outcome.result === "string") break;
+        log(
+          `${def.label}: ${scenario}: disturbed: other processes used ${outcome.othersPct.toFixed(0)}% of a core${attempt < attempts ? "; again" : ""}`,
+        );
+      }
+      results[scenario] = outcome!.result;
+      if (typeof outcome!.result === "string") {
+        notes.push(`${def.label} ${scenario}: ${outcome!.result}`);
+        if (outcome!.fatal) break;
+        continue;
+      }
+      notes.push(...notesOf(def.label, outcome!.result));
+      if (outcome!.othersPct > maxOthers) {
+        notes.push(
+          `${def.label} ${scenario}: other processes used ${outcome!.othersPct.toFixed(0)}% of a core during the run: figures disturbed`,
+        );
+      }
+      log(`${def.label}: ${scenario}: ${summary(outcome!.result)}`);
+    }
+  }
+
+  const table = comparisonTable(columns, "socketio", values.markdown === true);
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const out = [
+    "",
+    `Parley benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} x ${cpu}`,
+    `servers pinned to core ${SERVER_CPU}, load generator to core ${DRIVER_CPU}; ratios: times better than Socket.IO`,
+    "",
+    table,
+    "",
+    ...notes.map((n) => `- ${n}`),
+    "",
+  ];
+  process.stdout.write(out.join("\n"));
+  if (typeof values.json === "string") {
+    mkdirSync(dirname(values.json), { recursive: true });
+    const data = Object.fromEntries(columns.map((c) => [c.id, c.results]));
+    writeFileSync(values.json, JSON.stringify(data, null, 2) + "\n");
+  }
+  return 0;
+}
+
+interface RunOutcome {
+  /** the report, or why there is none */
+  result: StressReport | string;
+  /** true when the server cannot run at all (skip its other scenarios) */
+  fatal: boolean;
+  /** CPU used by other processes during the run, % of one core */
+  othersPct: number;
+}
+
+/** One fresh server process, one stress run against it. */
+async function measure(
+  def: ServerDef,
+  scenario: string,
+  load: string[],
+  progress: boolean,
+): Promise<RunOutcome> {
+  const port = await freePort();
+  const args = def.args(port);
+  if (typeof args === "string") return { result: `skipped: ${args}`, fatal: true, othersPct: 0 };
+  let server: ServerProcess;
+  try {
+    server = await startServer(args, SERVER_CPU, port);
+  } catch (err) {
+    return {
+      result: `skipped: did not start: ${(err as Error).message}`,
+      fatal: true,
+      othersPct: 0,
+    };
+  }
+  try {
+    if (def.transport === "ws" && !(await wsAnswers(port))) {
+      return {
+        result: `skipped: no WebSocket endpoint answered at ws://127.0.0.1:${port}/ws`,
+        fatal: true,
+        othersPct: 0,
+      };
+    }
+    const r = await runPinned(
+      [
+        "--max-old-space-size=8192",
+        "--import",
+        "tsx",
+        "clients/stress/main.ts",
+        ...load,
+        "--transport",
+        def.transport,
+        "--port",
+        String(port),
+        "--server-pid",
+        String(server.pid),
+        "--json",
+        progress ? "--progress" : "--no-progress",
+      ],
+      DRIVER_CPU,
+      progress,
+      30 * 60_000,
+    );
+    if (r.code !== 0) {
+      return {
+        result: `stress tool failed (exit ${r.code}): ${r.stderr.trim().slice(-300)}`,
+        fatal: false,
+        othersPct: 0,
+      };
+    }
+    return { result: JSON.parse(r.stdout) as StressReport, fatal: false, othersPct: 0 };
+  } finally {
+    await server.stop();
+  }
+}
+
+function notesOf(label: string, r: StressReport): string[] {
+  const notes: string[] = [];
+  if (r.ceiling) {
+    const last = r.ceiling.steps.at(-1);
+    notes.push(
+      `${label} ceiling stopped at ${last?.ratePerUser} msg/s/user: ${r.ceiling.stopReason}` +
+        (r.ceiling.lastGood
+          ? ` (last good: ${r.ceiling.lastGood.ratePerUser} msg/s/user, p99 ${r.ceiling.lastGood.p99Ms} ms, generator ${
+              r.ceiling.steps.find((s) => s.ratePerUser === r.ceiling!.lastGood!.ratePerUser)
+                ?.measurement.client.cpuPct
+            }% CPU)`
+          : ""),
+    );
+  }
+  if (r.errors.total > 0 && r.scenario !== "ceiling") {
+    notes.push(
+      `${label} ${r.scenario}: ${r.errors.total} errors ${JSON.stringify(r.errors.byKind)}`,
+    );
+  }
+  if (r.generatorMaxTickLagMs > 50 && r.scenario !== "idle") {
+    notes.push(
+      `${label} ${r.scenario}: the load generator ran up to ${r.generatorMaxTickLagMs} ms late at least once (its own CPU: ${r.result.client.cpuPct}%); latency there includes that delay`,
+    );
+  }
+  if (r.connections.failed > 0) {
+    notes.push(`${label} ${r.scenario}: ${r.connections.failed} connections failed`);
+  }
+  return notes;
+}
+
+function summary(r: StressReport): string {
+  const m = r.result;
+  if (r.idle) return `${r.idle.connections} connections, ${r.idle.rssPerConnectionKiB} KiB each`;
+  if (r.ceiling) return `ceiling ${r.ceiling.lastGood?.deliveriesPerSec ?? "-"} deliveries/s`;
+  return `${m.deliveriesPerSec} deliveries/s, p99 ${m.latencyMs.p99} ms, lost ${m.lost}, server CPU ${m.server?.cpuPct}%`;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

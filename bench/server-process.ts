@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect, createServer, type AddressInfo } from "node:net";
+
+/** A server under test, run as its own process pinned to one core. */
+export interface ServerProcess {
+  readonly pid: number;
+  /** everything it wrote to stderr (for the note when it fails) */
+  readonly stderr: () => string;
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1 (bound, read, released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen({ host: "127.0.0.1", port: 0 }, () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `node ARGS` under `taskset -c CPU` (taskset execs node, so the child's pid is node's, the
+ * pid whose /proc the stress tool reads) and resolves once `port` accepts connections.
+ */
+export async function startServer(
+  nodeArgs: string[],
+  cpu: number,
+  port: number,
+  timeoutMs = 20_000,
+): Promise<ServerProcess> {
+  const child = spawn("taskset", ["-c", String(cpu), process.execPath, ...nodeArgs], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => {
+    if (stderr.length < 64 * 1024) stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const deadline = Date.now() + timeoutMs;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(
+        `server did not listen on ${port}${child.exitCode !== null ? ` (exit ${child.exitCode})` : ""}: ${stderr.trim().slice(-500)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    pid: child.pid!,
+    stderr: () => stderr,
+    stop: () => stopChild(child, exited),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: "127.0.0.1", port });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+/** Runs `node ARGS` under `taskset -c CPU` and collects its stdout. */
+export function runPinned(
+  nodeArgs: string[],
+  cpu: number,
+  passStderr: boolean,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("taskset", ["-c", String(cpu), process.execPath, ...nodeArgs], {
+      stdio: ["ignore", "pipe", passStderr ? "inherit" : "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

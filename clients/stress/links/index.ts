@@ -1,0 +1,27 @@
+import type { LinkFactory, TransportTarget } from "./link.js";
+import { TcpLink } from "./tcp-link.js";
+import { WsLink } from "./ws-link.js";
+
+export * from "./link.js";
+
+/** A factory of links to `target`; async because Socket.IO's client is loaded on demand. */
+export async function linkFactory(target: TransportTarget): Promise<LinkFactory> {
+  switch (target.kind) {
+    case "tcp":
+      return (sink, options) => new TcpLink(target.host, target.port, sink, options);
+    case "ws": {
+      const url = `ws://${hostPart(target.host)}:${target.port}${target.path}`;
+      return (sink, options) => new WsLink(url, sink, options);
+    }
+    case "socketio": {
+      const { SocketIoLink, loadSocketIo } = await import("./socketio-link.js");
+      const io = await loadSocketIo();
+      const url = `http://${hostPart(target.host)}:${target.port}`;
+      return (sink, options) => new SocketIoLink(io, url, sink, options);
+    }
+  }
+}
+
+function hostPart(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
