@@ -27,11 +27,14 @@ export const NO_KEY: Key = {
 /**
  * Splits what ink reports as one input into key presses. Ink hands over a run of plain
  * characters read at once (fast typing, a paste, tmux send-keys) as a single input, Enter
- * included ("hello\r"); handled as one, that Enter would be lost.
+ * included ("hello\r"); handled as one, that Enter would be lost. A lone "\n" is Enter too: ink
+ * names it "enter", not "return", and an Enter typed before the TUI put the terminal in raw
+ * mode arrives so (the tty's ICRNL turned \r into \n).
  */
 export function splitKeys(input: string, key: Key): Array<[string, Key]> {
+  // Ink hands single special keys (arrows, Tab, Backspace) with an empty input.
   // eslint-disable-next-line no-control-regex
-  if (input.length <= 1 || !/[\u0000-\u001f\u007f]/.test(input)) return [[input, key]];
+  if (!/[\u0000-\u001f\u007f]/.test(input)) return [[input, key]];
   const out: Array<[string, Key]> = [];
   let run = "";
   const flush = (): void => {

@@ -165,4 +165,12 @@ describe("line editing", () => {
       ["/join rust", "⏎", "hi", "⌫", "⏎"],
     );
   });
+
+  it("reads a lone line feed as Enter (typed before raw mode, the tty turned \\r into \\n)", () => {
+    const keys = splitKeys("\n", NO_KEY);
+    assert.deepEqual(
+      keys.map(([input, k]) => (k.return ? "⏎" : input)),
+      ["⏎"],
+    );
+  });
 });
