@@ -4,7 +4,8 @@
  */
 import type { AddressInfo } from "node:net";
 import type { ConnectionMiddleware, Logger, Metrics, RoomSpec } from "./core/index.js";
-import { ChatServer, loggingMiddleware, perIpLimitMiddleware } from "./core/index.js";
+import { ChatServer, loggingMiddleware } from "./core/index.js";
+import { perIpLimitMiddleware } from "./middleware/per-ip-limits.js";
 import type { Config } from "./config.js";
 import { lengthPrefixedFraming, lineFraming } from "./transports/framing.js";
 import { TcpTransport } from "./transports/tcp-transport.js";
@@ -40,9 +41,17 @@ export interface App {
 
 export async function startApp(options: AppOptions): Promise<App> {
   const { config, logger } = options;
+  const l = config.limits;
   const middleware: ConnectionMiddleware[] = [loggingMiddleware(logger)];
-  if (config.limits.maxConnectionsPerIp > 0) {
-    middleware.push(perIpLimitMiddleware(config.limits.maxConnectionsPerIp));
+  if (l.maxConnectionsPerIp > 0 || l.connectRatePerIp > 0) {
+    middleware.push(
+      perIpLimitMiddleware({
+        maxConnections: l.maxConnectionsPerIp,
+        connectRatePerSec: l.connectRatePerIp,
+        connectBurst: l.connectBurstPerIp,
+        exempt: l.perIpExempt,
+      }),
+    );
   }
   middleware.push(...(options.middleware ?? []));
   const prometheus = new PrometheusMetrics();
@@ -68,6 +77,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       port,
       framing,
       maxFrameBytes: config.limits.maxLineBytes,
+      keepAliveMs: config.limits.keepAliveMs,
       logger,
     });
     transports.push(t);

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { basename, dirname, join } from "node:path";
 import { DEFAULT_LIMITS, type Limits } from "./core/index.js";
+import { addressSet } from "./middleware/per-ip-limits.js";
 
 export interface Config {
   host: string;
@@ -39,20 +40,24 @@ function packageRoot(): string {
   return basename(dirname(here)) === "dist" ? join(here, "..", "..") : join(here, "..");
 }
 
-type Kind = "string" | "port" | "count" | "level" | "switch";
+type Kind = "string" | "port" | "count" | "level" | "switch" | "list";
 
 interface Setting {
   flag: string;
   env: string;
   kind: Kind;
   doc: string;
-  get(c: Config): string | number | boolean | null;
-  set(c: Config, v: string | number | boolean | null): void;
+  get(c: Config): Value;
+  set(c: Config, v: Value): void;
 }
+
+type Value = string | number | boolean | null | readonly string[];
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-function limit(flag: string, key: keyof Limits, doc: string): Setting {
+type CountLimit = { [K in keyof Limits]: Limits[K] extends number ? K : never }[keyof Limits];
+
+function limit(flag: string, key: CountLimit, doc: string): Setting {
   return {
     flag,
     env: envName(flag),
@@ -142,14 +147,51 @@ export const SETTINGS: readonly Setting[] = [
   limit(
     "max-connections-per-ip",
     "maxConnectionsPerIp",
-    "connections at once from one IP; 0 = no limit",
+    "connections at once from one IP (exempt addresses excepted); 0 = no limit",
   ),
+  limit(
+    "connect-rate-per-ip",
+    "connectRatePerIp",
+    "new connections per second from one IP (exempt addresses excepted); 0 = no limit",
+  ),
+  limit(
+    "connect-burst-per-ip",
+    "connectBurstPerIp",
+    "new connections one IP may open at once before --connect-rate-per-ip applies",
+  ),
+  {
+    flag: "per-ip-exempt",
+    env: "PARLEY_PER_IP_EXEMPT",
+    kind: "list",
+    doc: "comma-separated CIDR blocks or addresses the per-IP limits skip; `none` for none",
+    get: (c) => c.limits.perIpExempt,
+    set: (c, v) => void (c.limits.perIpExempt = v as readonly string[]),
+  },
   limit(
     "max-line-bytes",
     "maxLineBytes",
     "longest line or frame, bytes; longer: error, then close",
   ),
-  limit("idle-timeout-ms", "idleTimeoutMs", "close a connection silent this long, ms; 0 = never"),
+  limit(
+    "frame-timeout-ms",
+    "frameTimeoutMs",
+    "a line or frame started must be finished within this, ms, else FRAME_TIMEOUT; 0 = never",
+  ),
+  limit(
+    "first-command-timeout-ms",
+    "firstCommandTimeoutMs",
+    "close a connection that sent no command this long after connecting, ms; 0 = never",
+  ),
+  limit(
+    "idle-timeout-ms",
+    "idleTimeoutMs",
+    "close a connection in no room that sent nothing this long, ms (room members are never cut for quiet); 0 = never",
+  ),
+  limit(
+    "keepalive-ms",
+    "keepAliveMs",
+    "TCP keepalive: probe a silent peer after this long, cut it if 10 probes 1 s apart fail, ms; 0 = off",
+  ),
   limit("max-rooms", "maxRoomsPerSession", "rooms one session may be in at once"),
   limit("max-message-chars", "maxMessageChars", "longest message text, characters"),
   limit("max-name-chars", "maxNameChars", "longest display name, characters"),
@@ -163,7 +205,17 @@ export const SETTINGS: readonly Setting[] = [
   limit(
     "max-outbound-bytes",
     "maxOutboundBytes",
-    "bytes queued for one slow reader before it is disconnected",
+    "high-water mark: above this many bytes queued for a reader, senders to it are held back",
+  ),
+  limit(
+    "write-deadline-ms",
+    "writeDeadlineMs",
+    "a reader above the high-water mark this long without a break is cut (SLOW_CONSUMER), ms",
+  ),
+  limit(
+    "max-outbound-hard-bytes",
+    "maxOutboundHardBytes",
+    "a reader with more than this many bytes queued is cut at once (SLOW_CONSUMER)",
   ),
   limit(
     "shutdown-grace-ms",
@@ -192,8 +244,21 @@ export class ConfigError extends Error {
   readonly code = "CONFIG_INVALID";
 }
 
-function parseValue(s: Setting, raw: string, from: string): string | number | boolean | null {
+function parseValue(s: Setting, raw: string, from: string): Value {
   switch (s.kind) {
+    case "list": {
+      if (raw.trim() === "none") return [];
+      const items = raw
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== "");
+      try {
+        addressSet(items);
+      } catch (err) {
+        throw new ConfigError(`${from}: ${(err as Error).message}`);
+      }
+      return items;
+    }
     case "switch":
       if (["1", "true", "on", "yes"].includes(raw)) return true;
       if (["0", "false", "off", "no", ""].includes(raw)) return false;
@@ -247,6 +312,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (l.ratePerSec < 1 || l.rateBurst < 1)
     throw new ConfigError("--rate and --rate-burst must be at least 1");
   if (l.maxLineBytes < 64) throw new ConfigError("--max-line-bytes: must be at least 64");
+  if (l.maxOutboundHardBytes < l.maxOutboundBytes) {
+    throw new ConfigError("--max-outbound-hard-bytes: must be at least --max-outbound-bytes");
+  }
+  if (l.writeDeadlineMs < 1) throw new ConfigError("--write-deadline-ms: must be at least 1");
+  if (l.connectRatePerIp > 0 && l.connectBurstPerIp < 1) {
+    throw new ConfigError("--connect-burst-per-ip: must be at least 1");
+  }
   return config;
 }
 
@@ -256,7 +328,13 @@ export function helpText(): string {
   const rows = SETTINGS.map((s) => {
     const v = s.get(d);
     const shown =
-      v === null ? "off" : s.flag === "rooms" ? "resources/chat_rooms_metadatas.json" : String(v);
+      v === null
+        ? "off"
+        : s.flag === "rooms"
+          ? "resources/chat_rooms_metadatas.json"
+          : Array.isArray(v)
+            ? v.join(",") || "none"
+            : String(v);
     return `  --${s.flag.padEnd(24)} ${s.env.padEnd(32)} default ${shown}\n      ${s.doc}`;
   });
   return `Usage: parley [options]   (each option also reads the environment variable shown)\n\n${rows.join("\n")}\n`;

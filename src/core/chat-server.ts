@@ -26,6 +26,7 @@ import { CounterMetrics } from "./counter-metrics.js";
 import { RecentIds, type RecentIdsOptions } from "./dedup.js";
 import type { Clock, Connection, Logger, Metrics } from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
+import { Membership } from "./membership.js";
 import type { Room } from "./room.js";
 import { RoomManager, type RoomSpec } from "./room-manager.js";
 import { type EndCode, PEER_CLOSED, Session, type SessionHost } from "./session.js";
@@ -43,6 +44,16 @@ export interface ChatServerOptions {
   dedup?: Partial<RecentIdsOptions>;
 }
 
+/** Deadline sweeps run at least this often, and at most every MIN_SWEEP_MS (ms). */
+const SWEEP_MS = 1_000;
+const MIN_SWEEP_MS = 25;
+
+const SHUTTING_DOWN = new ConnectionRefused(
+  DisconnectCode.SERVER_SHUTDOWN,
+  "server is shutting down",
+  "shutdown",
+);
+
 /** Sessions ended per event-loop turn during shutdown. */
 const SHUTDOWN_BATCH = 64;
 
@@ -59,6 +70,8 @@ export class ChatServer implements SessionHost {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly rooms: RoomManager;
+  /** who is in which room, and the one fan-out path */
+  readonly membership: Membership;
   private readonly logger: Logger;
   private readonly users: UserRegistry;
   private readonly pipeline: MiddlewarePipeline;
@@ -77,6 +90,7 @@ export class ChatServer implements SessionHost {
     this.logger = options.logger ?? silentLogger;
     this.metrics = options.metrics ?? new CounterMetrics();
     this.rooms = new RoomManager(options.rooms);
+    this.membership = new Membership(this.metrics);
     this.users = new UserRegistry(this.limits.maxNameChars);
     this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
     this.recentIds = new RecentIds(this.clock, options.dedup);
@@ -103,7 +117,7 @@ export class ChatServer implements SessionHost {
 
   start(): void {
     this.accepting = true;
-    this.scheduleIdleSweep();
+    this.scheduleSweep();
   }
 
   /**
@@ -114,13 +128,15 @@ export class ChatServer implements SessionHost {
     conn: Connection,
     headers: ConnectionContext["headers"] = {},
   ): Promise<Session | undefined> {
-    if (!this.accepting)
-      return this.refuse(conn, DisconnectCode.SERVER_SHUTDOWN, "server is shutting down");
+    if (!this.accepting) return this.refuse(conn, SHUTTING_DOWN);
     if (this.sessions.size + this.opening >= this.limits.maxConnections) {
       return this.refuse(
         conn,
-        DisconnectCode.SERVER_FULL,
-        `server full (${this.limits.maxConnections} connections)`,
+        new ConnectionRefused(
+          DisconnectCode.SERVER_FULL,
+          `server full (${this.limits.maxConnections} connections)`,
+          "max_connections",
+        ),
       );
     }
     const ctx: ConnectionContext = {
@@ -135,18 +151,18 @@ export class ChatServer implements SessionHost {
     try {
       await this.pipeline.open(ctx);
     } catch (err) {
-      const refusal = err instanceof ConnectionRefused ? err : undefined;
       return this.refuse(
         conn,
-        refusal?.code ?? DisconnectCode.UNAUTHORIZED,
-        refusal?.message ?? "refused",
+        err instanceof ConnectionRefused
+          ? err
+          : new ConnectionRefused(DisconnectCode.UNAUTHORIZED, "refused", "middleware_error"),
       );
     } finally {
       this.opening--;
     }
     if (!this.accepting) {
       this.pipeline.close(ctx, { code: DisconnectCode.SERVER_SHUTDOWN, message: "shutting down" });
-      return this.refuse(conn, DisconnectCode.SERVER_SHUTDOWN, "server is shutting down");
+      return this.refuse(conn, SHUTTING_DOWN);
     }
 
     const userId = this.users.register();
@@ -178,10 +194,11 @@ export class ChatServer implements SessionHost {
     return session;
   }
 
-  private refuse(conn: Connection, code: DisconnectCode, message: string): undefined {
-    this.metrics.connectionRefused(code);
+  private refuse(conn: Connection, refusal: ConnectionRefused): undefined {
+    const { code, message, reason } = refusal;
+    this.metrics.connectionRefused(code, reason);
     this.logger.info(
-      { remote: conn.remoteAddress, transport: conn.transport, code, reason: message },
+      { remote: conn.remoteAddress, transport: conn.transport, code, reason, message },
       "connection refused",
     );
     conn.refuse({ code, message });
@@ -241,7 +258,7 @@ export class ChatServer implements SessionHost {
         return this.join(session, this.rooms.get(cmd.r));
       case "leave_room": {
         const room = this.rooms.get(cmd.r);
-        if (!session.rooms.has(room)) {
+        if (!this.membership.has(session, room)) {
           throw new ChatError(ErrorCode.NOT_IN_ROOM, `you are not in "${room.name}"`, room.name);
         }
         return this.leave(session, room);
@@ -284,7 +301,7 @@ export class ChatServer implements SessionHost {
             rs: [...this.rooms.rooms()].map((r) => ({
               n: r.name,
               d: r.description,
-              m: r.members.size,
+              m: this.membership.membersOf(r).size,
             })),
           }),
         );
@@ -292,7 +309,9 @@ export class ChatServer implements SessionHost {
       case "list_members": {
         session.extended = true;
         const room = this.rooms.get(cmd.r);
-        session.deliver(new EncodedEvent({ _et: "room_members", r: room.name, ms: members(room) }));
+        session.deliver(
+          new EncodedEvent({ _et: "room_members", r: room.name, ms: this.members(room) }),
+        );
         return;
       }
       case "ping":
@@ -328,7 +347,7 @@ export class ChatServer implements SessionHost {
       return;
     }
     const room = this.rooms.get(roomName);
-    if (!session.rooms.has(room)) {
+    if (!this.membership.has(session, room)) {
       throw new ChatError(ErrorCode.NOT_IN_ROOM, `you are not in "${room.name}"`, room.name);
     }
     if (text.length > this.limits.maxMessageChars) {
@@ -350,38 +369,38 @@ export class ChatServer implements SessionHost {
       ...(cid !== undefined && { cid }),
     };
     const event = new EncodedEvent(message);
-    this.broadcast(room, event);
+    this.membership.publish(room, event, session);
     if (key !== undefined && cid !== undefined) {
       this.recentIds.remember(key, cid, message, event.json.length);
     }
     this.metrics.broadcastDuration(performance.now() - started);
   }
 
-  private broadcast(room: Room, event: EncodedEvent): void {
-    const n = room.broadcast(event);
-    if (n > 0) this.metrics.eventDelivered(n, event.json.length + 2);
-  }
-
   // ------------------------------------------------------------------ membership
 
+  private members(room: Room): MemberInfo[] {
+    const list: MemberInfo[] = [];
+    for (const m of this.membership.membersOf(room)) list.push({ u: m.userId, n: m.name });
+    return list;
+  }
+
   private join(session: Session, room: Room): void {
-    if (session.rooms.has(room)) {
+    if (this.membership.has(session, room)) {
       throw new ChatError(
         ErrorCode.ALREADY_IN_ROOM,
         `you are already in "${room.name}"`,
         room.name,
       );
     }
-    if (session.rooms.size >= this.limits.maxRoomsPerSession) {
+    if (this.membership.roomsOf(session).size >= this.limits.maxRoomsPerSession) {
       throw new ChatError(
         ErrorCode.TOO_MANY_ROOMS,
         `at most ${this.limits.maxRoomsPerSession} rooms at once`,
         room.name,
       );
     }
-    room.members.add(session);
-    session.rooms.add(room);
-    const list = members(room);
+    this.membership.add(session, room);
+    const list = this.members(room);
     session.deliver(
       new EncodedEvent({
         _et: "user_joined_room",
@@ -390,14 +409,13 @@ export class ChatServer implements SessionHost {
         ...(session.extended && { ms: list }),
       }),
     );
-    this.broadcast(room, this.participation(room, session, "joined"));
+    this.membership.publish(room, this.participation(room, session, "joined"));
   }
 
   /** Members (the leaver included) see `left`, then the leaver is removed. */
   private leave(session: Session, room: Room): void {
-    this.broadcast(room, this.participation(room, session, "left"));
-    room.members.delete(session);
-    session.rooms.delete(room);
+    this.membership.publish(room, this.participation(room, session, "left"));
+    this.membership.remove(session, room);
   }
 
   private participation(room: Room, session: Session, s: "joined" | "left"): EncodedEvent {
@@ -416,17 +434,10 @@ export class ChatServer implements SessionHost {
     const old = session.name;
     this.users.rename(session.userId, old, wanted);
     session.name = wanted;
-    const event = new EncodedEvent({ _et: "user_renamed", u: session.userId, n: wanted, o: old });
-    const told = new Set<Session>([session]);
-    session.deliver(event);
-    for (const room of session.rooms) {
-      for (const member of room.members) {
-        if (!told.has(member)) {
-          told.add(member);
-          member.deliver(event);
-        }
-      }
-    }
+    this.membership.publishToPeers(
+      session,
+      new EncodedEvent({ _et: "user_renamed", u: session.userId, n: wanted, o: old }),
+    );
   }
 
   // ------------------------------------------------------------------ endings
@@ -449,32 +460,70 @@ export class ChatServer implements SessionHost {
       );
     }
     session.markClosed();
-    for (const room of session.rooms) {
-      room.members.delete(session);
-      this.broadcast(room, this.participation(room, session, "left"));
+    for (const room of [...this.membership.roomsOf(session)]) {
+      this.membership.remove(session, room);
+      this.membership.publish(room, this.participation(room, session, "left"));
     }
-    session.rooms.clear();
     this.users.release(session.name);
     this.sessions.delete(session);
-    if (code === DisconnectCode.SLOW_CONSUMER) this.metrics.slowConsumerDisconnect();
     this.metrics.connectionClosed(session.conn.transport, code);
     this.pipeline.close(session.ctx, { code, message });
     session.conn.close({ code, message }, flushMs);
   }
 
-  private scheduleIdleSweep(): void {
-    const idle = this.limits.idleTimeoutMs;
-    if (idle <= 0) return;
-    const every = Math.min(5_000, Math.max(50, Math.floor(idle / 4)));
+  /**
+   * The deadlines that need no per-connection timer, checked together every SWEEP_MS or sooner:
+   * an unfinished line or frame (FRAME_TIMEOUT), no first command (IDLE_TIMEOUT), and silence
+   * while in no room (IDLE_TIMEOUT). A member of a room is never cut for being quiet.
+   */
+  private scheduleSweep(): void {
+    const l = this.limits;
+    const every = Math.min(
+      SWEEP_MS,
+      ...[l.frameTimeoutMs, l.firstCommandTimeoutMs, l.idleTimeoutMs]
+        .filter((ms) => ms > 0)
+        .map((ms) => Math.max(MIN_SWEEP_MS, Math.floor(ms / 4))),
+    );
     this.sweepTimer = this.clock.setTimeout(() => {
-      const deadline = this.clock.now() - idle;
-      for (const s of [...this.sessions]) {
-        if (s.lastActivity <= deadline) {
-          this.end(s, DisconnectCode.IDLE_TIMEOUT, `nothing received for ${idle} ms`, true);
-        }
-      }
-      if (this.accepting) this.scheduleIdleSweep();
+      this.sweep(this.clock.now());
+      if (this.accepting) this.scheduleSweep();
     }, every);
+  }
+
+  private sweep(now: number): void {
+    const l = this.limits;
+    for (const s of [...this.sessions]) {
+      if (l.frameTimeoutMs > 0 && s.partialSince > 0 && now - s.partialSince >= l.frameTimeoutMs) {
+        this.end(
+          s,
+          DisconnectCode.FRAME_TIMEOUT,
+          `a line or frame was started and not finished within ${l.frameTimeoutMs} ms`,
+          true,
+        );
+      } else if (
+        l.firstCommandTimeoutMs > 0 &&
+        !s.spoke &&
+        now - s.openedAt >= l.firstCommandTimeoutMs
+      ) {
+        this.end(
+          s,
+          DisconnectCode.IDLE_TIMEOUT,
+          `no command within ${l.firstCommandTimeoutMs} ms of connecting`,
+          true,
+        );
+      } else if (
+        l.idleTimeoutMs > 0 &&
+        now - s.lastActivity >= l.idleTimeoutMs &&
+        this.membership.roomsOf(s).size === 0
+      ) {
+        this.end(
+          s,
+          DisconnectCode.IDLE_TIMEOUT,
+          `in no room and nothing received for ${l.idleTimeoutMs} ms`,
+          true,
+        );
+      }
+    }
   }
 
   /**
@@ -502,9 +551,3 @@ export class ChatServer implements SessionHost {
 }
 
 type LoginRooms = { n: string; d: string }[];
-
-function members(room: Room): MemberInfo[] {
-  const list: MemberInfo[] = [];
-  for (const m of room.members) list.push({ u: m.userId, n: m.name });
-  return list;
-}

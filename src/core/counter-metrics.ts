@@ -12,7 +12,10 @@ export class CounterMetrics implements Metrics {
   bytesOut = 0;
   slowConsumers = 0;
   rateLimitHits = 0;
+  sendersHeldBack = 0;
   readonly closedBy = new Map<string, number>();
+  readonly refusedBy = new Map<string, number>();
+  readonly slowConsumersBy = new Map<string, number>();
 
   connectionOpened(_transport: TransportKind): void {
     this.opened++;
@@ -21,8 +24,9 @@ export class CounterMetrics implements Metrics {
     this.closed++;
     this.closedBy.set(code, (this.closedBy.get(code) ?? 0) + 1);
   }
-  connectionRefused(_code: DisconnectCode): void {
+  connectionRefused(_code: DisconnectCode, reason: string): void {
     this.refused++;
+    this.refusedBy.set(reason, (this.refusedBy.get(reason) ?? 0) + 1);
   }
   commandReceived(_type: string): void {
     this.commands++;
@@ -34,8 +38,12 @@ export class CounterMetrics implements Metrics {
     this.deliveries += recipients;
     this.bytesOut += recipients * bytes;
   }
-  slowConsumerDisconnect(): void {
+  slowConsumerDisconnect(reason: string): void {
     this.slowConsumers++;
+    this.slowConsumersBy.set(reason, (this.slowConsumersBy.get(reason) ?? 0) + 1);
+  }
+  senderHeldBack(): void {
+    this.sendersHeldBack++;
   }
   rateLimited(): void {
     this.rateLimitHits++;

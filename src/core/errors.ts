@@ -17,6 +17,8 @@ export class ConnectionRefused extends Error {
   constructor(
     readonly code: DisconnectCode,
     message: string,
+    /** a stable label for metrics and logs (`per_ip_limit`, `auth`, ...); defaults to the code */
+    readonly reason: string = code.toLowerCase(),
   ) {
     super(message);
     this.name = "ConnectionRefused";

@@ -100,29 +100,6 @@ export function loggingMiddleware(logger: Logger): ConnectionMiddleware {
   };
 }
 
-/** Refuses a connection when its IP already holds `max` connections (SERVER_FULL). */
-export function perIpLimitMiddleware(max: number): ConnectionMiddleware {
-  const counts = new Map<string, number>();
-  return {
-    name: "per-ip-limit",
-    onOpen(ctx) {
-      const n = counts.get(ctx.remoteAddress) ?? 0;
-      if (n >= max) {
-        throw new ConnectionRefused(
-          DisconnectCode.SERVER_FULL,
-          `too many connections from ${ctx.remoteAddress} (limit ${max})`,
-        );
-      }
-      counts.set(ctx.remoteAddress, n + 1);
-    },
-    onClose(ctx) {
-      const n = (counts.get(ctx.remoteAddress) ?? 1) - 1;
-      if (n <= 0) counts.delete(ctx.remoteAddress);
-      else counts.set(ctx.remoteAddress, n);
-    },
-  };
-}
-
 /**
  * Decides whether a connection may proceed. Return a principal (a user name) to accept and mark
  * it authenticated, `true` to accept anonymously, `false` to refuse.
@@ -136,7 +113,7 @@ export function authMiddleware(hook: AuthHook): ConnectionMiddleware {
     async onOpen(ctx) {
       const verdict = await hook(ctx);
       if (verdict === false) {
-        throw new ConnectionRefused(DisconnectCode.UNAUTHORIZED, "authentication failed");
+        throw new ConnectionRefused(DisconnectCode.UNAUTHORIZED, "authentication failed", "auth");
       }
       if (typeof verdict === "string") {
         ctx.authenticated = true;

@@ -21,7 +21,8 @@ export interface Connection {
   readonly framer: Framer;
   /**
    * Queues an event for writing. Writes are batched: everything queued in one turn of the event
-   * loop goes out in one socket write.
+   * loop goes out in one socket write. The transport calls the session's
+   * `onOutboundProgress()` whenever the kernel took a batch.
    */
   send(event: EncodedEvent): void;
   /** Bytes queued by send() and not yet taken by the kernel. */
@@ -77,13 +78,17 @@ export const silentLogger: Logger = {
 export interface Metrics {
   connectionOpened(transport: TransportKind): void;
   connectionClosed(transport: TransportKind, code: string): void;
-  connectionRefused(code: DisconnectCode): void;
+  /** `reason`: a stable label (max_connections, per_ip_limit, per_ip_rate, auth, shutdown, ...) */
+  connectionRefused(code: DisconnectCode, reason: string): void;
   commandReceived(type: string): void;
   /** bytes read from a connection (before framing) */
   bytesReceived(transport: TransportKind, bytes: number): void;
   /** one event written to `recipients` connections, `bytes` long each */
   eventDelivered(recipients: number, bytes: number): void;
-  slowConsumerDisconnect(): void;
+  /** a reader cut for its outbound queue: stalled past the write deadline, or past the hard cap */
+  slowConsumerDisconnect(reason: "write_deadline" | "hard_limit"): void;
+  /** a session stopped being read because a reader its messages went to is congested */
+  senderHeldBack(): void;
   rateLimited(): void;
   /** time from a message's arrival to its fan-out being queued on every member, in ms */
   broadcastDuration(ms: number): void;

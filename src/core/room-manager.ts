@@ -9,10 +9,7 @@ export interface RoomSpec {
   description: string;
 }
 
-/**
- * The fixed set of rooms, in definition order, and the membership relation between rooms and
- * sessions (kept as two sides: room.members and session.rooms).
- */
+/** The fixed set of rooms, in definition order. */
 export class RoomManager {
   private readonly byName = new Map<string, Room>();
   /** the room list as sent in login_successful, built once */

@@ -1,9 +1,7 @@
-import type { EncodedEvent } from "../protocol/index.js";
-import type { Session } from "./session.js";
-
-/** A chat room: its metadata and its current members. */
+/**
+ * A chat room: its metadata and its message sequence. Who is in it is Membership's to keep.
+ */
 export class Room {
-  readonly members = new Set<Session>();
   /** sequence number of the next message: per room, starting at 1, increasing by 1 */
   private seq = 1;
 
@@ -14,15 +12,5 @@ export class Room {
 
   nextMessageId(): number {
     return this.seq++;
-  }
-
-  /**
-   * The fan-out: the same encoded bytes are queued on every member. Returns how many members it
-   * was queued on.
-   */
-  broadcast(event: EncodedEvent): number {
-    let n = 0;
-    for (const member of this.members) if (member.deliver(event)) n++;
-    return n;
   }
 }

@@ -3,7 +3,6 @@ import { DisconnectCode, EncodedEvent } from "../protocol/index.js";
 import type { Limits } from "./limits.js";
 import type { ConnectionContext } from "./middleware.js";
 import type { Clock, Connection, Metrics } from "./ports.js";
-import type { Room } from "./room.js";
 import { TokenBucket } from "./token-bucket.js";
 
 /** How a session ended: a disconnect code, or the peer went away. */
@@ -21,31 +20,53 @@ export interface SessionHost {
 }
 
 /**
- * One connection's chat state: identity, joined rooms, and the two flows.
+ * One connection's chat state: identity and the two flows. (Room membership is the server's
+ * Membership's to keep.)
  *
  * Inbound: frames are pulled from the connection's framer at the session's rate (token bucket).
  * Out of tokens, the session stops reading the socket ("fakelag"): TCP pushes back on the sender
  * and nothing it sent is lost. Held back without a break for `floodDisconnectMs`, it is
- * disconnected (FLOODING).
+ * disconnected (FLOODING). Reading also stops while a reader this session's messages went to is
+ * congested (see Membership.publish), for the same reason: the sender waits, nothing is lost.
  *
  * Outbound: events of all its rooms are queued on the one connection in the order they happen,
- * which is the merged, ordered stream. The queue is bounded in bytes (`maxOutboundBytes`); past
- * the bound the session is disconnected (SLOW_CONSUMER) instead of growing memory or slowing
- * anyone else.
+ * which is the merged, ordered stream. Above `maxOutboundBytes` queued the session is congested:
+ * it holds back the senders that feed it until it drains below the mark. It is cut
+ * (SLOW_CONSUMER) only when it is congested and has taken nothing for `writeDeadlineMs`, or at
+ * once when its queue passes `maxOutboundHardBytes`; so a reader that keeps reading, however
+ * slowly, loses nothing, and one that stopped is cut within a bounded time and memory.
  */
 export class Session {
-  readonly rooms = new Set<Room>();
   /** display name; starts as the user id */
   name: string;
+  /** when the last command was handled (or the session opened), for the idle timeout */
   lastActivity: number;
+  readonly openedAt: number;
+  /** whether any command (valid or not) has been handled yet: the first-command timeout */
+  spoke = false;
+  /**
+   * When the unfinished line or frame now waiting in the framer was first seen; 0 when there is
+   * none. The server's sweep cuts it after `frameTimeoutMs` (FRAME_TIMEOUT).
+   */
+  partialSince = 0;
   /** whether the client opted in to extension events (see docs/protocol.md) */
   extended = false;
   /** the client instance key from `hello.k`: scopes resend deduplication (see dedup.ts) */
   clientKey: string | undefined;
   /** set once the session is ended; it then receives nothing */
   closed = false;
+  /** true while more than `maxOutboundBytes` is queued for this connection */
+  congested = false;
 
   private overflowed = false;
+  /** when the kernel last took queued bytes, or the queue last started filling from empty */
+  private progressAt: number;
+  private outboundEmpty = true;
+  private deadlineTimer: unknown;
+  /** sessions held back until this one drains below the high-water mark */
+  private waiters: Set<Session> | undefined;
+  /** congested sessions this one waits on; it reads again when none is left */
+  private blockedOn = 0;
   private readonly bucket: TokenBucket;
   private held: string | FrameError | undefined;
   private throttledSince: number | undefined;
@@ -62,12 +83,16 @@ export class Session {
     this.name = userId;
     const now = host.clock.now();
     this.lastActivity = now;
+    this.openedAt = now;
+    this.progressAt = now;
     this.bucket = new TokenBucket(host.limits.ratePerSec, host.limits.rateBurst, now);
   }
 
   get authenticated(): boolean {
     return this.ctx.authenticated;
   }
+
+  // ------------------------------------------------------------------ outbound
 
   /**
    * Queues an event for this session. Extension events are dropped for a client that did not opt
@@ -76,20 +101,13 @@ export class Session {
   deliver(event: EncodedEvent): boolean {
     if (this.closed || this.overflowed) return false;
     if (event.extension && !this.extended) return false;
-    this.conn.send(event);
-    if (this.conn.bufferedBytes > this.host.limits.maxOutboundBytes) {
-      this.overflowed = true;
-      // Ended after the current fan-out completes, so that the `left` broadcast it causes is not
-      // interleaved into the middle of another broadcast.
-      queueMicrotask(() =>
-        this.host.end(
-          this,
-          DisconnectCode.SLOW_CONSUMER,
-          `more than ${this.host.limits.maxOutboundBytes} bytes queued: reading too slowly`,
-          true,
-        ),
-      );
+    if (this.outboundEmpty) {
+      // A queue that starts filling now is not behind yet: its stall clock starts here.
+      this.outboundEmpty = false;
+      this.progressAt = this.host.clock.now();
     }
+    this.conn.send(event);
+    if (this.conn.bufferedBytes > this.host.limits.maxOutboundBytes) this.onBacklog();
     return true;
   }
 
@@ -109,28 +127,135 @@ export class Session {
     this.deliver(new EncodedEvent({ _et: "error", code, message, ...extra }));
   }
 
+  private onBacklog(): void {
+    const limits = this.host.limits;
+    const queued = this.conn.bufferedBytes;
+    if (queued > limits.maxOutboundHardBytes) {
+      this.overflowed = true;
+      this.host.metrics.slowConsumerDisconnect("hard_limit");
+      // Ended after the current fan-out completes, so that the `left` broadcast it causes is not
+      // interleaved into the middle of another broadcast.
+      queueMicrotask(() =>
+        this.host.end(
+          this,
+          DisconnectCode.SLOW_CONSUMER,
+          `more than ${limits.maxOutboundHardBytes} bytes queued: reading too slowly`,
+          true,
+        ),
+      );
+      return;
+    }
+    if (this.congested) return;
+    this.congested = true;
+    this.armDeadline();
+  }
+
+  /**
+   * The write deadline counts from the last time the peer took anything (or the queue started
+   * filling), not from when the mark was crossed: a reader that stopped long ago is cut as soon
+   * as it congests, instead of stalling its room for a full deadline after another was cut.
+   */
+  private armDeadline(): void {
+    const limits = this.host.limits;
+    const left = this.progressAt + limits.writeDeadlineMs - this.host.clock.now();
+    this.deadlineTimer = this.host.clock.setTimeout(
+      () => {
+        this.deadlineTimer = undefined;
+        if (!this.congested || this.closed) return;
+        if (this.host.clock.now() - this.progressAt < limits.writeDeadlineMs) {
+          this.armDeadline(); // it took something meanwhile: still within its time
+          return;
+        }
+        this.host.metrics.slowConsumerDisconnect("write_deadline");
+        this.host.end(
+          this,
+          DisconnectCode.SLOW_CONSUMER,
+          `more than ${limits.maxOutboundBytes} bytes queued and none read for ${limits.writeDeadlineMs} ms`,
+          true,
+        );
+      },
+      Math.max(0, left),
+    );
+  }
+
+  /**
+   * Called by the transport when the kernel took a batch of queued bytes: the reader is alive. A
+   * congested session that drained below the high-water mark releases the senders it held back.
+   */
+  onOutboundProgress(): void {
+    this.progressAt = this.host.clock.now();
+    const queued = this.conn.bufferedBytes;
+    if (queued === 0) this.outboundEmpty = true;
+    if (!this.congested || queued > this.host.limits.maxOutboundBytes) return;
+    this.congested = false;
+    this.clearDeadline();
+    this.releaseWaiters();
+  }
+
+  /** Holds this session's reading back until `reader` is no longer congested. */
+  waitFor(reader: Session): void {
+    const waiters = (reader.waiters ??= new Set());
+    if (waiters.has(this)) return;
+    waiters.add(this);
+    if (this.blockedOn++ === 0) this.host.metrics.senderHeldBack();
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    this.waiters = undefined;
+    for (const w of waiters) {
+      if (--w.blockedOn === 0 && !w.closed) {
+        // Not from inside the caller (a transport callback or another session's ending).
+        queueMicrotask(() => w.onReadable());
+      }
+    }
+  }
+
+  private clearDeadline(): void {
+    if (this.deadlineTimer !== undefined) {
+      this.host.clock.clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    }
+  }
+
+  // ------------------------------------------------------------------ inbound
+
   /** Called by the transport after it pushed `bytes` read from the peer into the framer. */
   onData(bytes: number): void {
     this.host.metrics.bytesReceived(this.conn.transport, bytes);
     this.onReadable();
   }
 
-  /** Pulls and handles the frames its rate allows (also called when a rate-limit wait ends). */
+  /**
+   * Pulls and handles the frames its rate allows (also called when a rate-limit wait ends or a
+   * congested reader it waited on drained).
+   */
   onReadable(): void {
     if (this.resumeTimer !== undefined) return;
     const framer = this.conn.framer;
     const clock = this.host.clock;
     while (!this.closed) {
+      // A client that does not read its own replies is not read either: it waits on itself.
+      if (this.congested) this.waitFor(this);
+      if (this.blockedOn > 0) {
+        this.partialSince = 0; // input waiting on us is not the peer's slowness
+        this.pauseReading();
+        return;
+      }
       let frame = this.held;
       this.held = undefined;
       if (frame === undefined) frame = framer.next();
       if (frame === undefined) {
+        if (framer.buffered === 0) this.partialSince = 0;
+        else if (this.partialSince === 0) this.partialSince = clock.now();
         if (this.readingPaused) {
           this.readingPaused = false;
           this.conn.resumeReading();
         }
         return;
       }
+      this.partialSince = 0;
       const now = clock.now();
       const wait = this.bucket.take(now);
       if (wait > 0) {
@@ -145,17 +270,22 @@ export class Session {
         this.throttledSince = undefined;
       }
       this.lastActivity = now;
+      this.spoke = true;
       if (typeof frame === "string") this.host.handleLine(this, frame);
       else this.host.handleFrameError(this, frame);
     }
   }
 
-  private holdBack(frame: string | FrameError, now: number, wait: number): void {
-    this.held = frame;
+  private pauseReading(): void {
     if (!this.readingPaused) {
       this.readingPaused = true;
       this.conn.pauseReading();
     }
+  }
+
+  private holdBack(frame: string | FrameError, now: number, wait: number): void {
+    this.held = frame;
+    this.pauseReading();
     const limits = this.host.limits;
     if (this.throttledSince === undefined) {
       this.throttledSince = now;
@@ -179,10 +309,18 @@ export class Session {
     }, wait);
   }
 
-  /** Marks the session ended and stops its timers. Membership is the server's to undo. */
+  // ------------------------------------------------------------------ end
+
+  /**
+   * Marks the session ended, stops its timers and releases the senders it held back. Membership
+   * is the server's to undo.
+   */
   markClosed(): void {
     this.closed = true;
     this.held = undefined;
+    this.congested = false;
+    this.clearDeadline();
+    this.releaseWaiters();
     if (this.resumeTimer !== undefined) {
       this.host.clock.clearTimeout(this.resumeTimer);
       this.resumeTimer = undefined;

@@ -30,6 +30,12 @@ export class TokenBucket {
     return this.tokens;
   }
 
+  /** Whether the bucket has refilled to capacity by `now` (nothing left to remember). */
+  isFull(now: number): boolean {
+    this.refill(now);
+    return this.tokens >= this.capacity;
+  }
+
   private refill(now: number): void {
     const elapsed = now - this.last;
     if (elapsed <= 0) return;

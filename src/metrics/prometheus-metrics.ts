@@ -30,7 +30,7 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly connections: Gauge<"transport">;
   private readonly opened: Counter<"transport">;
   private readonly closed: Counter<"transport" | "code">;
-  private readonly refused: Counter<"code">;
+  private readonly refused: Counter<"code" | "reason">;
   private readonly commands: Counter<"command">;
   private readonly messagesOut: Counter;
   private readonly bytesOut: Counter;
@@ -40,7 +40,8 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly bytesInCounts = new Map<string, number>();
   private messagesOutCount = 0;
   private bytesOutCount = 0;
-  private readonly slowConsumers: Counter;
+  private readonly slowConsumers: Counter<"reason">;
+  private readonly sendersHeldBack: Counter;
   private readonly rateLimitHits: Counter;
   private readonly broadcast: Histogram;
 
@@ -69,8 +70,8 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
     });
     this.refused = new Counter({
       name: `${p}connections_refused_total`,
-      help: "Connections refused before a session, by code (SERVER_FULL, UNAUTHORIZED, ...)",
-      labelNames: ["code"],
+      help: "Connections refused before a session, by code (SERVER_FULL, UNAUTHORIZED, ...) and reason (max_connections, per_ip_limit, per_ip_rate, auth, shutdown)",
+      labelNames: ["code", "reason"],
       registers,
     });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by the collect hooks
@@ -115,7 +116,13 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
     });
     this.slowConsumers = new Counter({
       name: `${p}slow_consumer_disconnects_total`,
-      help: "Connections dropped because their outbound queue passed maxOutboundBytes",
+      help: "Readers cut for their outbound queue, by reason: write_deadline (above the high-water mark too long) or hard_limit",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.sendersHeldBack = new Counter({
+      name: `${p}senders_held_back_total`,
+      help: "Times a session stopped being read because a reader of its messages was congested",
       registers,
     });
     this.rateLimitHits = new Counter({
@@ -153,8 +160,8 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
     this.closed.inc({ transport, code });
   }
 
-  connectionRefused(code: DisconnectCode): void {
-    this.refused.inc({ code });
+  connectionRefused(code: DisconnectCode, reason: string): void {
+    this.refused.inc({ code, reason });
   }
 
   commandReceived(type: string): void {
@@ -170,8 +177,12 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
     this.bytesOutCount += recipients * bytes;
   }
 
-  slowConsumerDisconnect(): void {
-    this.slowConsumers.inc();
+  slowConsumerDisconnect(reason: "write_deadline" | "hard_limit"): void {
+    this.slowConsumers.inc({ reason });
+  }
+
+  senderHeldBack(): void {
+    this.sendersHeldBack.inc();
   }
 
   rateLimited(): void {

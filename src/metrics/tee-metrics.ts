@@ -15,8 +15,8 @@ export class TeeMetrics implements Metrics {
   connectionClosed(transport: TransportKind, code: string): void {
     for (const t of this.targets) t.connectionClosed(transport, code);
   }
-  connectionRefused(code: DisconnectCode): void {
-    for (const t of this.targets) t.connectionRefused(code);
+  connectionRefused(code: DisconnectCode, reason: string): void {
+    for (const t of this.targets) t.connectionRefused(code, reason);
   }
   commandReceived(type: string): void {
     for (const t of this.targets) t.commandReceived(type);
@@ -27,8 +27,11 @@ export class TeeMetrics implements Metrics {
   eventDelivered(recipients: number, bytes: number): void {
     for (const t of this.targets) t.eventDelivered(recipients, bytes);
   }
-  slowConsumerDisconnect(): void {
-    for (const t of this.targets) t.slowConsumerDisconnect();
+  slowConsumerDisconnect(reason: "write_deadline" | "hard_limit"): void {
+    for (const t of this.targets) t.slowConsumerDisconnect(reason);
+  }
+  senderHeldBack(): void {
+    for (const t of this.targets) t.senderHeldBack();
   }
   rateLimited(): void {
     for (const t of this.targets) t.rateLimited();

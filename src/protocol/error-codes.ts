@@ -34,8 +34,10 @@ export const DisconnectCode = {
   SLOW_CONSUMER: "SLOW_CONSUMER",
   /** the client kept sending above its rate for longer than the hard cap */
   FLOODING: "FLOODING",
-  /** nothing received within the idle timeout */
+  /** no first command in time after connecting, or in no room and silent past the idle timeout */
   IDLE_TIMEOUT: "IDLE_TIMEOUT",
+  /** a line or frame was started and not finished in time (a stalled or trickling sender) */
+  FRAME_TIMEOUT: "FRAME_TIMEOUT",
   /** the server is shutting down */
   SERVER_SHUTDOWN: "SERVER_SHUTDOWN",
   /** the connection limit (global or per IP) is reached */
@@ -52,6 +54,7 @@ export function shouldReconnect(code: DisconnectCode): boolean {
   switch (code) {
     case "SLOW_CONSUMER":
     case "IDLE_TIMEOUT":
+    case "FRAME_TIMEOUT":
     case "SERVER_SHUTDOWN":
     case "SERVER_FULL":
       return true;

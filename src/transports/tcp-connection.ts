@@ -5,10 +5,16 @@ import type { CloseReason, Connection, Session } from "../core/index.js";
 import { PEER_CLOSED } from "../core/index.js";
 import { flushQueue, type Flushable } from "./flush-queue.js";
 import type { Framing } from "./framing.js";
+import { takeBatch } from "./write-batch.js";
 
 /**
  * A TCP socket as a core Connection. Output queued with send() is joined and written once per
  * event-loop turn; TCP_NODELAY is set so that write is not held back by Nagle's algorithm.
+ *
+ * One write is with the socket at a time, of at most WRITE_BATCH_BYTES: while the kernel is
+ * full, events wait here as references to their shared encodings (a reader that fell behind in a
+ * big room costs pointers, not copies), and each write's completion tells the session how far
+ * the peer has read (onOutboundProgress), which is what flow control runs on.
  */
 export class TcpConnection implements Connection, Flushable {
   readonly framer: Framer;
@@ -16,7 +22,10 @@ export class TcpConnection implements Connection, Flushable {
   session: Session | undefined;
   private pending: Array<string | Uint8Array> = [];
   private pendingBytes = 0;
+  /** registered on the flush queue for this turn */
   private queued = false;
+  /** a write is with the socket and its callback has not run */
+  private writing = false;
   private closing = false;
   private closed = false;
   private cutTimer: NodeJS.Timeout | undefined;
@@ -25,11 +34,13 @@ export class TcpConnection implements Connection, Flushable {
     private readonly socket: Socket,
     private readonly framing: Framing,
     maxFrameBytes: number,
+    /** TCP keepalive idle time, ms (the kernel then probes 10 times, 1 s apart); 0 disables */
+    keepAliveMs: number,
   ) {
     this.framer = framing.createFramer(maxFrameBytes);
     this.remoteAddress = socket.remoteAddress ?? "unknown";
     socket.setNoDelay(true);
-    socket.setKeepAlive(true, 60_000);
+    if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
     // Paused until attach(): input that arrives while middleware runs stays in the kernel.
     socket.pause();
     socket.on("data", (chunk: Buffer) => {
@@ -71,7 +82,7 @@ export class TcpConnection implements Connection, Flushable {
     const bytes = this.framing.encode(event);
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (!this.queued) {
+    if (!this.queued && !this.writing) {
       this.queued = true;
       flushQueue.add(this);
     }
@@ -79,12 +90,25 @@ export class TcpConnection implements Connection, Flushable {
 
   flush(): void {
     this.queued = false;
-    if (this.pending.length === 0 || this.closed) return;
-    const data = this.framing.join(this.pending);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.socket.write(data);
+    if (this.writing || this.pending.length === 0 || this.closed) return;
+    const parts = takeBatch(this.pending, this.pendingBytes);
+    if (parts === this.pending) {
+      this.pending = [];
+      this.pendingBytes = 0;
+    } else {
+      for (const p of parts) this.pendingBytes -= p.length;
+    }
+    this.writing = true;
+    this.socket.write(this.framing.join(parts), this.written);
   }
+
+  /** The socket handed the last batch to the kernel (or failed): write the next one. */
+  private readonly written = (err?: Error | null): void => {
+    this.writing = false;
+    if (err || this.closed) return;
+    if (this.pending.length > 0 && !this.closing) this.flush();
+    this.session?.onOutboundProgress();
+  };
 
   get bufferedBytes(): number {
     return this.pendingBytes + this.socket.writableLength;
@@ -119,7 +143,9 @@ export class TcpConnection implements Connection, Flushable {
 
   close(_reason: CloseReason, flushDeadlineMs: number): void {
     if (this.closing || this.closed) return;
-    this.flush();
+    if (this.pending.length > 0) this.socket.write(this.framing.join(this.pending));
+    this.pending = [];
+    this.pendingBytes = 0;
     this.closing = true;
     this.socket.end();
     this.socket.resume();

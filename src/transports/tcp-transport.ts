@@ -11,6 +11,8 @@ export interface TcpTransportOptions {
   framing: Framing;
   /** largest line or frame accepted, in bytes */
   maxFrameBytes: number;
+  /** TCP keepalive idle time, ms (then 10 probes 1 s apart find a dead peer); 0 disables */
+  keepAliveMs: number;
   logger?: Logger;
 }
 
@@ -78,7 +80,8 @@ export class TcpTransport {
   private onSocket(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
-    const conn = new TcpConnection(socket, this.options.framing, this.options.maxFrameBytes);
+    const { framing, maxFrameBytes, keepAliveMs } = this.options;
+    const conn = new TcpConnection(socket, framing, maxFrameBytes, keepAliveMs);
     this.chat.accept(conn).then(
       (session) => {
         if (session) conn.attach(session);

@@ -12,6 +12,9 @@ import { PEER_CLOSED } from "../core/index.js";
 import { flushQueue, type Flushable } from "./flush-queue.js";
 import { MessageFramer } from "./message-framer.js";
 import { closeReason, closeStatus, refusalStatus } from "./ws-close-codes.js";
+import { takeBatch } from "./write-batch.js";
+
+const TEXT = { binary: false } as const;
 
 /** Time a refused connection gets to read its close frame before it is cut, in ms. */
 const REFUSE_CUT_MS = 1_000;
@@ -35,7 +38,8 @@ function bytesOf(event: EncodedEvent): Buffer {
  *
  * Output queued with send() leaves once per event-loop turn (the shared flush queue): every event
  * is its own frame, and the frames of one turn are written with the socket corked, so they go to
- * the kernel in one write. Input frames wait in a MessageFramer that the session drains at its
+ * the kernel in one write. As on TCP, one batch (at most WRITE_BATCH_BYTES) is with the socket at
+ * a time and its completion reports the reader's progress to the session (flow control). Input frames wait in a MessageFramer that the session drains at its
  * rate; while the session holds back, the socket is paused and TCP pushes back on the peer.
  */
 export class WebSocketConnection implements Connection, Flushable {
@@ -47,6 +51,8 @@ export class WebSocketConnection implements Connection, Flushable {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private queued = false;
+  /** a batch is with the socket and its last frame's callback has not run */
+  private writing = false;
   private closing = false;
   private closed = false;
   private cutTimer: NodeJS.Timeout | undefined;
@@ -134,7 +140,7 @@ export class WebSocketConnection implements Connection, Flushable {
     const bytes = bytesOf(event);
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
-    if (!this.queued) {
+    if (!this.queued && !this.writing) {
       this.queued = true;
       flushQueue.add(this);
     }
@@ -142,13 +148,43 @@ export class WebSocketConnection implements Connection, Flushable {
 
   flush(): void {
     this.queued = false;
-    if (this.pending.length === 0) return;
+    if (this.writing || this.pending.length === 0) return;
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      return;
+    }
+    const frames = takeBatch(this.pending, this.pendingBytes);
+    if (frames === this.pending) {
+      this.pending = [];
+      this.pendingBytes = 0;
+    } else {
+      for (const f of frames) this.pendingBytes -= f.length;
+    }
+    this.writing = true;
+    const last = frames.length - 1;
+    this.socket.cork();
+    for (let i = 0; i < last; i++) this.ws.send(frames[i]!, TEXT);
+    this.ws.send(frames[last]!, TEXT, this.written);
+    this.socket.uncork();
+  }
+
+  /** The last frame of a batch went to the kernel (or failed): write the next batch. */
+  private readonly written = (err?: Error): void => {
+    this.writing = false;
+    if (err || this.closed) return;
+    if (this.pending.length > 0 && !this.closing) this.flush();
+    this.session?.onOutboundProgress();
+  };
+
+  /** Writes everything still queued, whatever its size (the connection is closing). */
+  private flushAll(): void {
     const frames = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (frames.length === 0 || this.closed || this.ws.readyState !== this.ws.OPEN) return;
     this.socket.cork();
-    for (let i = 0; i < frames.length; i++) this.ws.send(frames[i]!, { binary: false });
+    for (const f of frames) this.ws.send(f, TEXT);
     this.socket.uncork();
   }
 
@@ -199,7 +235,7 @@ export class WebSocketConnection implements Connection, Flushable {
         message: reason.message,
         reconnect: shouldReconnect(reason.code as DisconnectCode),
       });
-      this.ws.send(bytesOf(ev), { binary: false });
+      this.ws.send(bytesOf(ev), TEXT);
     }
     this.ws.close(refusalStatus(reason.code), closeReason(`${reason.code}: ${reason.message}`));
     this.ws.resume();
@@ -209,7 +245,7 @@ export class WebSocketConnection implements Connection, Flushable {
   /** Flushes, then sends a close frame (4000+ status, the disconnect code as reason). */
   close(reason: CloseReason, flushDeadlineMs: number): void {
     if (this.closing || this.closed) return;
-    this.flush();
+    this.flushAll();
     this.closing = true;
     this.framer.clear();
     this.ws.close(closeStatus(reason.code), closeReason(reason.code));

@@ -15,6 +15,7 @@ export const WS_CLOSE: Readonly<Record<DisconnectCode, number>> = Object.freeze(
   SERVER_FULL: 4006,
   UNAUTHORIZED: 4007,
   PROTOCOL_ERROR: 4008,
+  FRAME_TIMEOUT: 4009,
 });
 
 /** Close status for a connection refused before its session: 1013 try again later, 1008 policy. */

@@ -27,7 +27,12 @@ describe("HTTP endpoints", { timeout: 20_000 }, () => {
     await writeFile(join(webRoot, "app.js"), "export {};");
     app = await startTestApp({
       webRoot,
-      limits: { maxConnections: 4, rateBurst: 20, maxOutboundBytes: 8192 },
+      limits: {
+        maxConnections: 4,
+        rateBurst: 20,
+        maxOutboundBytes: 8192,
+        maxOutboundHardBytes: 8192,
+      },
     });
     base = `http://127.0.0.1:${app.ports.http}`;
   });
@@ -78,7 +83,7 @@ describe("HTTP endpoints", { timeout: 20_000 }, () => {
     // Rate limit: 25 pings in one write against a bucket of 20.
     line.send(Array(25).fill('{"_ct":"ping"}').join("\r\n"));
     await line.waitFor("slow_down");
-    // Slow consumer: ten room lists (~1.9 KB each) queued in one turn pass the 8 KiB bound.
+    // Slow consumer: ten room lists (~1.9 KB each) queued in one turn pass the 8 KiB hard cap.
     const hog = await LpClient.open(app.ports.lp!);
     await hog.waitFor("login_successful");
     const listRooms = encodeLengthPrefixed('{"_ct":"list_rooms"}');
@@ -111,12 +116,15 @@ describe("HTTP endpoints", { timeout: 20_000 }, () => {
     assert.equal(sample(text, "parley_broadcast_duration_seconds_count"), 2);
     assert.equal(sample(text, 'parley_broadcast_duration_seconds_bucket{le="+Inf"}'), 2);
     assert.equal(sample(text, "parley_rate_limit_hits_total"), 1);
-    assert.equal(sample(text, "parley_slow_consumer_disconnects_total"), 1);
+    assert.equal(sample(text, 'parley_slow_consumer_disconnects_total{reason="hard_limit"}'), 1);
     assert.equal(
       sample(text, 'parley_connections_closed_total{transport="tcp-lp",code="SLOW_CONSUMER"}'),
       1,
     );
-    assert.equal(sample(text, 'parley_connections_refused_total{code="SERVER_FULL"}'), 1);
+    assert.equal(
+      sample(text, 'parley_connections_refused_total{code="SERVER_FULL",reason="max_connections"}'),
+      1,
+    );
     assert.ok(sample(text, "nodejs_eventloop_lag_seconds")! >= 0);
     assert.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m);
 

@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { authMiddleware, perIpLimitMiddleware } from "../../src/core/index.js";
+import { authMiddleware } from "../../src/core/index.js";
+import { perIpLimitMiddleware } from "../../src/middleware/per-ip-limits.js";
 import { startServer, WireClient } from "../helpers/harness.js";
 
 describe("connection limits and middleware", () => {
@@ -44,7 +45,16 @@ describe("connection limits and middleware", () => {
   });
 
   it("limits connections per IP address with the per-IP middleware", async () => {
-    const server = await startServer({ middleware: [perIpLimitMiddleware(2)] });
+    const server = await startServer({
+      middleware: [
+        perIpLimitMiddleware({
+          maxConnections: 2,
+          connectRatePerSec: 0,
+          connectBurst: 0,
+          exempt: [],
+        }),
+      ],
+    });
     const a = await WireClient.login(server.port);
     const b = await WireClient.login(server.port);
     const c = await WireClient.connect(server.port);
@@ -69,7 +79,7 @@ describe("connection limits and middleware", () => {
     await server.stop();
   });
 
-  it("closes a connection that stays silent past the idle timeout, telling an extension client why", async () => {
+  it("closes a connection in no room that stays silent past the idle timeout, telling an extension client why", async () => {
     const server = await startServer({ limits: { idleTimeoutMs: 300 } });
     const quiet = await WireClient.login(server.port);
     await quiet.hello();

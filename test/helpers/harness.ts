@@ -209,7 +209,10 @@ export async function spawnServer(args: string[]): Promise<{
   proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
   const exited = once(proc, "exit").then(([code]) => code as number | null);
   const ports = await new Promise<{ tcp?: number; lp?: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 15_000);
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`server did not start: ${out}`));
+    }, 15_000);
     const check = (): void => {
       const line = out.split("\n").find((l) => l.includes('"parley listening"'));
       if (line) {

@@ -24,11 +24,11 @@ function setup(limits: Partial<Limits> = {}) {
 
 describe("Session", () => {
   it("starts with login_successful, a user id as display name, and no rooms", async () => {
-    const { connect } = setup();
+    const { chat, connect } = setup();
     const { conn, session } = await connect();
     assert.deepEqual(conn.types(), ["login_successful"]);
     assert.equal(session.name, session.userId);
-    assert.equal(session.rooms.size, 0);
+    assert.equal(chat.membership.roomsOf(session).size, 0);
     assert.equal(session.authenticated, false);
   });
 
@@ -73,29 +73,128 @@ describe("Session", () => {
     assert.equal(conn.closedWith?.code, "FLOODING");
   });
 
-  it("is disconnected as a SLOW_CONSUMER once its queue passes the bound, after the current fan-out", async () => {
-    const { connect, metrics } = setup({ maxOutboundBytes: 2_000 });
-    const sender = await connect();
-    const slow = await connect();
-    const other = await connect();
-    for (const s of [sender, slow, other]) {
+  /** Three members of room "a"; the `stuck` one has a backlog just under the mark. */
+  async function roomOfThree(limits: Partial<Limits>) {
+    const t = setup({ ratePerSec: 1_000_000, rateBurst: 1_000_000, ...limits });
+    const sender = await t.connect();
+    const stuck = await t.connect();
+    const other = await t.connect();
+    for (const s of [sender, stuck, other]) {
       s.conn.input({ _ct: "join_room", r: "a" });
       s.session.onReadable();
     }
-    for (const s of [sender, other]) s.conn.backlog = 0; // these read everything
-    slow.conn.backlog = 1_990;
-    sender.conn.input({ _ct: "send_message", r: "a", c: "over the edge" });
+    for (const s of [sender, stuck, other]) s.conn.backlog = 0;
+    return { ...t, sender, stuck, other };
+  }
+  const send = (c: { conn: MemoryConnection }, ...texts: string[]) =>
+    c.conn.input(...texts.map((t) => ({ _ct: "send_message", r: "a", c: t })));
+  const messages = (c: { conn: MemoryConnection }) =>
+    c.conn.sent.filter((e) => e._et === "user_message").length;
+
+  it("holds a sender back while a member is above the high-water mark, and reads it again once that member drains", async () => {
+    const { sender, stuck, other, metrics } = await roomOfThree({ maxOutboundBytes: 2_000 });
+    stuck.conn.backlog = 1_990;
+    send(sender, "m1", "m2", "m3");
+    sender.session.onReadable();
+    // m1 crossed the mark on `stuck`: m1 reached everyone, m2 and m3 wait unread
+    assert.equal(messages(other), 1);
+    assert.equal(messages(stuck), 1);
+    assert.equal(sender.conn.paused, true);
+    assert.equal(stuck.session.congested, true);
+    assert.equal(metrics.sendersHeldBack, 1);
+    // a reader that is not congested does not release it...
+    other.session.onOutboundProgress();
+    await Promise.resolve();
+    assert.equal(messages(other), 1);
+    // ...the congested one draining below the mark does
+    stuck.conn.backlog = 100;
+    stuck.session.onOutboundProgress();
+    await Promise.resolve();
+    assert.equal(stuck.session.congested, false);
+    assert.equal(messages(other), 3);
+    assert.equal(messages(stuck), 3);
+    assert.equal(sender.conn.paused, false);
+    assert.equal(metrics.slowConsumers, 0);
+  });
+
+  it("cuts a member congested past the write deadline (SLOW_CONSUMER), releases the sender, and the others see it leave", async () => {
+    const { sender, stuck, other, metrics, clock } = await roomOfThree({
+      maxOutboundBytes: 2_000,
+      writeDeadlineMs: 5_000,
+    });
+    stuck.conn.backlog = 1_990;
+    send(sender, "m1", "m2");
+    sender.session.onReadable();
+    assert.equal(messages(other), 1);
+    clock.advance(4_999);
+    assert.equal(stuck.session.closed, false, "not before the deadline");
+    clock.advance(1);
+    assert.equal(stuck.session.closed, true);
+    assert.equal(stuck.conn.closedWith?.code, "SLOW_CONSUMER");
+    assert.equal(metrics.slowConsumersBy.get("write_deadline"), 1);
+    await Promise.resolve();
+    assert.equal(messages(other), 2, "the sender is read again once the stuck member is gone");
+    assert.ok(
+      other.conn.sent.some(
+        (e) => e._et === "room_participation" && e.s === "left" && e.u === stuck.session.userId,
+      ),
+    );
+    assert.equal(sender.session.closed, false);
+  });
+
+  it("cuts a member that stopped reading long before as soon as it congests, not a deadline later", async () => {
+    const { sender, stuck, other, clock } = await roomOfThree({
+      maxOutboundBytes: 2_000,
+      writeDeadlineMs: 5_000,
+    });
+    send(sender, "first");
+    sender.session.onReadable(); // stuck's queue starts filling at t=0 and never drains
+    for (const c of [sender, other]) c.conn.backlog = 0;
+    clock.advance(8_000);
+    assert.equal(stuck.session.closed, false, "below the mark it is not judged");
+    stuck.conn.backlog = 1_990;
+    send(sender, "over");
+    sender.session.onReadable();
+    clock.advance(0);
+    assert.equal(stuck.conn.closedWith?.code, "SLOW_CONSUMER");
+  });
+
+  it("keeps a member that drains a little before each deadline, however long the burst", async () => {
+    const { sender, stuck, clock } = await roomOfThree({
+      maxOutboundBytes: 2_000,
+      writeDeadlineMs: 1_000,
+    });
+    for (let i = 0; i < 20; i++) {
+      stuck.conn.backlog = 1_990;
+      send(sender, `m${i}`);
+      sender.session.onReadable();
+      clock.advance(900);
+      stuck.conn.backlog = 1_500; // it read a little: back under the mark
+      stuck.session.onOutboundProgress();
+      await Promise.resolve();
+    }
+    assert.equal(stuck.session.closed, false);
+    assert.equal(messages(stuck), 20);
+  });
+
+  it("cuts a member at once when its queue passes the hard cap, after the current fan-out", async () => {
+    const { sender, stuck, other, metrics } = await roomOfThree({
+      maxOutboundBytes: 1_000,
+      maxOutboundHardBytes: 2_000,
+    });
+    stuck.conn.backlog = 1_990;
+    send(sender, "over the edge");
     sender.session.onReadable();
     // the message reached everyone, the slow one included...
-    for (const s of [sender, slow, other]) assert.equal(s.conn.sent.at(-1)?._et, "user_message");
+    for (const s of [sender, stuck, other]) assert.equal(s.conn.sent.at(-1)?._et, "user_message");
     await Promise.resolve();
     // ...then the slow one was cut and the others saw it leave
-    assert.equal(slow.session.closed, true);
-    assert.equal(slow.conn.closedWith?.code, "SLOW_CONSUMER");
-    assert.equal(metrics.slowConsumers, 1);
+    assert.equal(stuck.session.closed, true);
+    assert.equal(stuck.conn.closedWith?.code, "SLOW_CONSUMER");
+    assert.equal(metrics.slowConsumersBy.get("hard_limit"), 1);
     const last = other.conn.sent.at(-1);
     assert.ok(
-      last?._et === "room_participation" && last.s === "left" && last.u === slow.session.userId,
+      last?._et === "room_participation" && last.s === "left" && last.u === stuck.session.userId,
     );
   });
 
@@ -108,17 +207,64 @@ describe("Session", () => {
       { _ct: "leave_room", r: "a" },
     );
     session.onReadable();
+    const m = chat.membership;
     assert.deepEqual(
-      [...session.rooms].map((r) => r.name),
+      [...m.roomsOf(session)].map((r) => r.name),
       ["b"],
     );
-    assert.equal(chat.rooms.get("a").members.size, 0);
-    assert.equal(chat.rooms.get("b").members.has(session), true);
+    assert.equal(m.membersOf(chat.rooms.get("a")).size, 0);
+    assert.equal(m.membersOf(chat.rooms.get("b")).has(session), true);
     conn.input({ _ct: "quit" });
     session.onReadable();
-    assert.equal(chat.rooms.get("b").members.size, 0);
+    assert.equal(m.membersOf(chat.rooms.get("b")).size, 0);
+    assert.equal(m.roomsOf(session).size, 0);
     assert.equal(chat.connectionCount, 0);
     assert.equal(conn.closedWith?.code, "QUIT");
+  });
+
+  it("never closes a quiet member of a room for idleness; closes a connection in no room", async () => {
+    const { clock, connect } = setup({ idleTimeoutMs: 1_000 });
+    const reader = await connect();
+    reader.conn.input({ _ct: "join_room", r: "a" });
+    reader.session.onReadable();
+    const lurker = await connect();
+    lurker.conn.input({ _ct: "list_rooms" });
+    lurker.session.onReadable();
+    clock.advance(10_000);
+    assert.equal(reader.session.closed, false);
+    assert.equal(lurker.conn.closedWith?.code, "IDLE_TIMEOUT");
+  });
+
+  it("closes a connection that sends no command within the first-command timeout", async () => {
+    const { clock, connect } = setup({ firstCommandTimeoutMs: 2_000, idleTimeoutMs: 0 });
+    const silent = await connect();
+    const talker = await connect();
+    clock.advance(1_500);
+    talker.conn.input({ _ct: "join_room", r: "a" });
+    talker.session.onReadable();
+    clock.advance(1_000);
+    assert.equal(silent.conn.closedWith?.code, "IDLE_TIMEOUT");
+    assert.equal(talker.session.closed, false);
+  });
+
+  it("closes a connection whose line stays unfinished past the frame timeout (FRAME_TIMEOUT)", async () => {
+    const { clock, connect } = setup({ frameTimeoutMs: 3_000 });
+    const slow = await connect();
+    const ok = await connect();
+    const bytes = (t: string) => new TextEncoder().encode(t);
+    slow.conn.framer.push(bytes('{"_ct":"join_room","r":"a"}\n{"_ct":"jo'));
+    slow.session.onReadable();
+    ok.conn.framer.push(bytes('{"_ct":"join_'));
+    ok.session.onReadable();
+    clock.advance(2_000);
+    // more bytes of the same line do not restart its clock; finishing it does
+    slow.conn.framer.push(bytes("in_ro"));
+    slow.session.onReadable();
+    ok.conn.framer.push(bytes('room","r":"a"}\n'));
+    ok.session.onReadable();
+    clock.advance(1_500);
+    assert.equal(slow.conn.closedWith?.code, "FRAME_TIMEOUT");
+    assert.equal(ok.session.closed, false);
   });
 
   it("closes sessions idle past the timeout and keeps active ones", async () => {
