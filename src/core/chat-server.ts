@@ -412,11 +412,12 @@ export class ChatServer implements SessionHost {
   }
 
   private rename(session: Session, wanted: string): void {
-    if (wanted === session.name) return;
     const old = session.name;
-    this.users.rename(session.userId, old, wanted);
-    session.name = wanted;
-    const event = new EncodedEvent({ _et: "user_renamed", u: session.userId, n: wanted, o: old });
+    // the registry normalises (NFKC): "Ａｌｉｃｅ" when already "Alice" changes nothing
+    const name = this.users.rename(session.userId, old, wanted);
+    if (name === old) return;
+    session.name = name;
+    const event = new EncodedEvent({ _et: "user_renamed", u: session.userId, n: name, o: old });
     const told = new Set<Session>([session]);
     session.deliver(event);
     for (const room of session.rooms) {
@@ -454,7 +455,7 @@ export class ChatServer implements SessionHost {
       this.broadcast(room, this.participation(room, session, "left"));
     }
     session.rooms.clear();
-    this.users.release(session.name);
+    this.users.release(session.userId, session.name);
     this.sessions.delete(session);
     if (code === DisconnectCode.SLOW_CONSUMER) this.metrics.slowConsumerDisconnect();
     this.metrics.connectionClosed(session.conn.transport, code);
