@@ -430,13 +430,14 @@ export class ChatServer implements SessionHost {
   }
 
   private rename(session: Session, wanted: string): void {
-    if (wanted === session.name) return;
     const old = session.name;
-    this.users.rename(session.userId, old, wanted);
-    session.name = wanted;
+    // the registry normalises (NFKC): "Ａｌｉｃｅ" when already "Alice" changes nothing
+    const name = this.users.rename(session.userId, old, wanted);
+    if (name === old) return;
+    session.name = name;
     this.membership.publishToPeers(
       session,
-      new EncodedEvent({ _et: "user_renamed", u: session.userId, n: wanted, o: old }),
+      new EncodedEvent({ _et: "user_renamed", u: session.userId, n: name, o: old }),
     );
   }
 
@@ -464,7 +465,7 @@ export class ChatServer implements SessionHost {
       this.membership.remove(session, room);
       this.membership.publish(room, this.participation(room, session, "left"));
     }
-    this.users.release(session.name);
+    this.users.release(session.userId, session.name);
     this.sessions.delete(session);
     this.metrics.connectionClosed(session.conn.transport, code);
     this.pipeline.close(session.ctx, { code, message });

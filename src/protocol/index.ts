@@ -1,7 +1,8 @@
-// The protocol layer's public surface: message types, codec, framers and error codes.
+// The protocol layer's public surface: message types, codec, framers, error codes, display-name rules.
 export * from "./messages.js";
 export * from "./codec.js";
 export * from "./error-codes.js";
 export * from "./line-framer.js";
 export * from "./length-prefixed-framer.js";
 export * from "./encoded-event.js";
+export * from "./display-name.js";

@@ -223,4 +223,25 @@ describe("web client in a real browser", { timeout: 60_000 }, () => {
     await desktop.close();
     await phone.close();
   });
+
+  it("signs in with a Unicode name in its NFKC form, and refuses a mixed-script lookalike on the form before connecting", async () => {
+    const base = `http://127.0.0.1:${app.ports.http}/`;
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(base);
+    await page.locator("#name-input").fill("p\u0430ypal"); // Cyrillic а
+    await page.locator("#connect-button").click();
+    // the client's own wording (the server's would start "invalid name:")
+    await page
+      .locator("#login-error", { hasText: "This name mixes scripts (Latin and Cyrillic)." })
+      .waitFor(WAIT);
+    assert.equal(await page.locator("#app").isVisible(), false);
+
+    await signIn(page, base, "Ｊｏｓé"); // fullwidth: the server's name for it is "José"
+    await page.locator("#member-list .member-name", { hasText: "José" }).waitFor(WAIT);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });

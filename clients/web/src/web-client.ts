@@ -3,7 +3,7 @@
  * reconnect with backoff, rooms rejoined, name reclaimed, outbox), the model (ChatState) and the
  * view (ChatView), and owns the sign-in flow: a name refused at sign-in goes back to the form.
  */
-import type { Event } from "../../../src/protocol/index.js";
+import { checkDisplayName, type Event } from "../../../src/protocol/index.js";
 import type { ConnectionStatus } from "../../lib/client-types.js";
 import { ClientError } from "../../lib/errors.js";
 import { ParleyClient } from "../../lib/parley-client.js";
@@ -12,8 +12,7 @@ import { ChatState } from "./chat-state.js";
 import { ChatView } from "./chat-view.js";
 
 const NAME_KEY = "parley.name";
-// The server's rule (letters, digits, "_", "." and "-"); it checks again and has the last word.
-const NAME_PATTERN = /^[\p{L}\p{N}_.-]+$/u;
+// The server's default --max-name-chars; the server checks again and has the last word.
 const MAX_NAME = 32;
 
 const HELP =
@@ -47,11 +46,14 @@ export class WebClient {
     this.view.showLogin(readName());
   }
 
-  private async connect(name: string): Promise<void> {
-    if (name.length === 0 || name.length > MAX_NAME || !NAME_PATTERN.test(name)) {
-      this.view.showLogin(name, `A name is 1 to ${MAX_NAME} letters, digits, "_", "." or "-".`);
+  private async connect(wanted: string): Promise<void> {
+    // The server's own rule (src/protocol/display-name.ts), so no name it accepts is refused here.
+    const check = checkDisplayName(wanted, MAX_NAME);
+    if (!check.ok) {
+      this.view.showLogin(wanted, `This name ${check.message}.`);
       return;
     }
+    const name = check.name;
     if (this.client !== undefined) return;
     this.wantedName = name;
     this.view.loginBusy();
