@@ -23,6 +23,25 @@ export default tseslint.config(
     },
   },
   {
+    // Text from the network reaches the terminal only through the TUI's Text (terminalText).
+    files: ["clients/tui/**/*.ts", "clients/tui/**/*.tsx"],
+    ignores: ["clients/tui/components/text.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "ink",
+              importNames: ["Text", "Transform"],
+              message: "use Text from clients/tui/components/text.tsx (escapes control characters)",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["test/**/*.ts", "test/**/*.tsx"],
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",

@@ -1,5 +1,6 @@
-import { Text, useApp, useStdout } from "ink";
+import { useApp, useStdout } from "ink";
 import { type ReactNode, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { Text } from "./components/text.js";
 import type { ChatController } from "./chat-controller.js";
 import { ChatPage, type ChatActions } from "./components/chat-page.js";
 import { ConnectPage } from "./components/connect-page.js";

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until } from "../client/support.js";
+import { WireClient } from "../helpers/harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-tui-e2e-"));
 /** A private tmux server on a socket in our temp dir: the test never touches anyone else's. */
@@ -55,6 +56,7 @@ function type(window: string, text: string): void {
 }
 
 function startServer(port: number): void {
+  rmSync(serverLog, { force: true }); // a restart must not be read from the last run's log
   tmux(
     "respawn-pane",
     "-k",
@@ -112,7 +114,7 @@ describe("parley-tui in a real terminal", () => {
     startTui("alice", port, "alice");
     startTui("bob", port, "bob");
     for (const w of ["alice", "bob"]) {
-      await shows(w, `127.0.0.1:${port}`);
+      await shows(w, `127.0.0.1:${port}`, 30_000); // tsx compiles the TUI first
       tmux("send-keys", "-t", `${SESSION}:${w}`, "Enter");
       await shows(w, "● online");
     }
@@ -151,5 +153,38 @@ describe("parley-tui in a real terminal", () => {
     // last newlines may have scrolled it off the top).
     for (const w of ["alice", "bob"])
       await shows(w, "parley-tui exited with status 0", 10_000, true);
+  });
+
+  it("shows escape sequences in a message as symbols: the terminal's title and clipboard stay as they were", async () => {
+    startServer(0);
+    await until(() => /"tcp":\d+/.test(log()), 15_000, "the server");
+    port = Number(/"tcp":(\d+)/.exec(log())![1]);
+    // tmux turns an application's OSC 52 into a paste buffer, and OSC 2 sets the pane's title.
+    tmux("set-option", "-g", "set-clipboard", "on");
+    startTui("carol", port, "carol");
+    await shows("carol", `127.0.0.1:${port}`, 30_000); // tsx compiles the TUI first
+    tmux("send-keys", "-t", `${SESSION}:carol`, "Enter");
+    await shows("carol", "● online");
+    type("carol", "/join general");
+    await shows("carol", "Room Users (1)");
+
+    const mallory = await WireClient.login(port);
+    await mallory.join("general");
+    const clip = Buffer.from("pwned-clip").toString("base64");
+    mallory.send({
+      _ct: "send_message",
+      r: "general",
+      c: `title \u001b]2;pwned-title\u0007 clip \u001b]52;c;${clip}\u0007 clear \u001b[2J end`,
+    });
+    await shows("carol", `title ␛]2;pwned-title␇ clip ␛]52;c;${clip}␇ clear ␛[2J end`);
+    assert.doesNotMatch(
+      tmux("display-message", "-p", "-t", `${SESSION}:carol`, "#{pane_title}"),
+      /pwned/,
+    );
+    assert.doesNotMatch(tmux("list-buffers"), /pwned/);
+    mallory.close();
+
+    type("carol", "/quit");
+    await shows("carol", "parley-tui exited with status 0", 10_000, true);
   });
 });

@@ -1,5 +1,6 @@
-import { Box, Text } from "ink";
+import { Box } from "ink";
 import { type ReactNode, useEffect, useRef, useState } from "react";
+import { Text } from "./text.js";
 import { type ChatEffect, type ChatUi, initialUi, stepKey } from "../chat-keys.js";
 import { activeRoom, type ChatState } from "../chat-state.js";
 import { useKeys } from "../keys.js";

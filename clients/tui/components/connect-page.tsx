@@ -1,5 +1,6 @@
-import { Box, Text } from "ink";
+import { Box } from "ink";
 import { type ReactNode, useRef, useState } from "react";
+import { Text } from "./text.js";
 import { useKeys } from "../keys.js";
 import { editLine, editorWith, type LineEditor } from "../line-editor.js";
 import { InputBox } from "./input-box.js";

@@ -1,5 +1,5 @@
-import { Text } from "ink";
 import type { ReactNode } from "react";
+import { Text } from "./text.js";
 import type { LineEditor } from "../line-editor.js";
 import { type Focus, Panel } from "./panel.js";
 

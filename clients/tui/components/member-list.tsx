@@ -1,5 +1,5 @@
-import { Text } from "ink";
 import type { ReactNode } from "react";
+import { Text } from "./text.js";
 import type { MemberInfo } from "../../../src/protocol/index.js";
 import { Panel } from "./panel.js";
 

@@ -1,5 +1,6 @@
-import { Box, Text } from "ink";
+import { Box } from "ink";
 import type { ReactNode } from "react";
+import { Text } from "./text.js";
 
 /** How a panel relates to keyboard focus: being typed in, or selected for activation. */
 export type Focus = "active" | "hovered" | undefined;

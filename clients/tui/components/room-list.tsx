@@ -1,5 +1,5 @@
-import { Text } from "ink";
 import type { ReactNode } from "react";
+import { Text } from "./text.js";
 import type { RoomView } from "../chat-state.js";
 import { windowStart } from "../layout.js";
 import { type Focus, Panel } from "./panel.js";

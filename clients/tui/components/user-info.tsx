@@ -1,5 +1,5 @@
-import { Text } from "ink";
 import type { ReactNode } from "react";
+import { Text } from "./text.js";
 import type { ConnectionStatus } from "../../lib/parley-client.js";
 import { formatDuration } from "../layout.js";
 import { Panel } from "./panel.js";

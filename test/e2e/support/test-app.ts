@@ -1,12 +1,15 @@
 import type { App } from "../../../src/app.js";
 import { startApp } from "../../../src/app.js";
-import { type Config, defaultConfig, DEFAULT_ROOMS_PATH } from "../../../src/config.js";
+import { type Config, defaultConfig } from "../../../src/config.js";
 import { silentLogger, type Limits } from "../../../src/core/index.js";
 import { loadRooms } from "../../../src/room-catalog.js";
 
 export type TestConfig = Partial<Omit<Config, "limits">> & { limits?: Partial<Limits> };
 
-/** Starts Parley on 127.0.0.1 with every transport on a free port (port 0), logs off. */
+/**
+ * Starts Parley on 127.0.0.1 with every transport on a free port (port 0), logs off, with the
+ * rooms of `roomsPath` (default: the bundled rooms), as main.ts loads them.
+ */
 export async function startTestApp(overrides: TestConfig = {}): Promise<App> {
   const base = defaultConfig();
   const config: Config = {
@@ -19,5 +22,5 @@ export async function startTestApp(overrides: TestConfig = {}): Promise<App> {
     ...overrides,
     limits: { ...base.limits, ...overrides.limits },
   };
-  return startApp({ config, rooms: loadRooms(DEFAULT_ROOMS_PATH), logger: silentLogger });
+  return startApp({ config, rooms: loadRooms(config.roomsPath), logger: silentLogger });
 }
