@@ -19,13 +19,15 @@ describe("WebSocket connection lifecycle", { timeout: 20_000 }, () => {
   it("cuts a WebSocket that does not answer pings, and keeps one that does", async () => {
     const app = await startTestApp({ wsHeartbeatMs: HEARTBEAT_MS });
     try {
+      // Counted from before the connect: the server's heartbeat ticks for all connections at
+      // once, so the first ping may come at any time after it, the cut one interval later.
+      const opened = Date.now();
       const silent = await WsClient.open(app.ports.http!, { autoPong: false });
       const live = await WsClient.open(app.ports.http!);
       const silentId = await silent.login("silent");
       await live.login("live");
       await silent.join("general");
       await live.join("general");
-      const opened = Date.now();
 
       // A peer is cut at the second ping it has not answered: between 1 and 2 intervals + slack.
       await within(silent.closed, HEARTBEAT_MS * 2 + 500, "silent peer cut");
