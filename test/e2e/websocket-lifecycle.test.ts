@@ -4,7 +4,8 @@ import { connect } from "node:net";
 import { WsClient } from "./support/chat-clients.js";
 import { startTestApp } from "./support/test-app.js";
 
-const HEARTBEAT_MS = 100;
+// Long enough for login and join to finish on a busy machine before the silent peer is cut.
+const HEARTBEAT_MS = 400;
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([
