@@ -335,7 +335,7 @@ export function helpText(): string {
           : Array.isArray(v)
             ? v.join(",") || "none"
             : String(v);
-    return `  --${s.flag.padEnd(24)} ${s.env.padEnd(32)} default ${shown}\n      ${s.doc}`;
+    return `  --${s.flag.padEnd(27)} ${s.env.padEnd(32)} default ${shown}\n      ${s.doc}`;
   });
   return `Usage: parley [options]   (each option also reads the environment variable shown)\n\n${rows.join("\n")}\n`;
 }
