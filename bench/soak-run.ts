@@ -7,7 +7,7 @@ import {
   type TransportTarget,
 } from "../clients/stress/index.js";
 import { loadMark, othersPercent } from "./machine-load.js";
-import { round, type SoakInterval, type SoakRun } from "./soak-summary.js";
+import { INTERRUPTED, round, type SoakInterval, type SoakRun } from "./soak-summary.js";
 
 export interface SoakOptions {
   target: TransportTarget;
@@ -70,8 +70,9 @@ export async function runSoak(o: SoakOptions, hooks: SoakHooks = {}): Promise<So
       );
     }
     await engine.quiesce(QUIET_MS, o.setupTimeoutMs);
+    const heapTimeoutMs = Math.min(5000, (o.intervalS * 1000) / 2);
     const idleRss = engine.sampleServer()?.rssKiB;
-    const idleHeap = await readHeapMiB(o.metricsUrl);
+    const idleHeap = await readHeapMiB(o.metricsUrl, heapTimeoutMs);
     const idle = {
       ...(idleRss !== undefined && { rssMiB: mib(idleRss) }),
       ...(idleHeap !== undefined && { heapUsedMiB: idleHeap }),
@@ -107,7 +108,7 @@ export async function runSoak(o: SoakOptions, hooks: SoakHooks = {}): Promise<So
       // the server is this process's child, not reaped yet: the machine's figure counts it
       const others = othersPercent(mark, nextMark) - (m.server?.cpuPct ?? 0);
       mark = nextMark;
-      const heap = await readHeapMiB(o.metricsUrl);
+      const heap = await readHeapMiB(o.metricsUrl, heapTimeoutMs);
       // Messages of the windows before this one have had a whole interval to arrive: those still
       // owed are counted lost (until they arrive: the figure can fall again).
       stale += lateHere;
@@ -142,7 +143,7 @@ export async function runSoak(o: SoakOptions, hooks: SoakHooks = {}): Promise<So
     }
     const sendingS = intervals.reduce((t, i) => t + i.durationS, 0);
 
-    if (stoppedEarly === "interrupted") {
+    if (stoppedEarly === INTERRUPTED) {
       // the server may be going down with us (one process group): its closes are not its errors
       engine.stopping = true;
     }
@@ -183,7 +184,7 @@ async function waitUntil(
   o: SoakOptions,
 ): Promise<string | undefined> {
   for (;;) {
-    if (o.signal?.aborted) return "interrupted";
+    if (o.signal?.aborted) return INTERRUPTED;
     if (o.serverPid !== undefined && sampleProcess(o.serverPid) === undefined) {
       return `server process ${o.serverPid} exited`;
     }
@@ -211,11 +212,17 @@ async function drain(engine: LoadEngine, owed: () => number, quietMs: number): P
   }
 }
 
-/** `nodejs_heap_size_used_bytes` from a Prometheus text endpoint, MiB; undefined if unreadable. */
-export async function readHeapMiB(url: string | undefined): Promise<number | undefined> {
+/**
+ * `nodejs_heap_size_used_bytes` from a Prometheus text endpoint, MiB; undefined if unreadable or
+ * not answered within `timeoutMs` (a saturated server answers late; the interval line waits).
+ */
+export async function readHeapMiB(
+  url: string | undefined,
+  timeoutMs: number,
+): Promise<number | undefined> {
   if (url === undefined) return undefined;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) return undefined;
     const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(await res.text());
     return m ? round(Number(m[1]) / 1048576, 1) : undefined;

@@ -57,6 +57,9 @@ export interface SoakRun {
 
 export type Verdict = "PASS" | "WARN" | "FAIL";
 
+/** SoakRun.stoppedEarly of a run ended by SIGINT or SIGTERM */
+export const INTERRUPTED = "interrupted";
+
 export interface SoakSummary {
   /** intervals at the start left out of the trends (at least one, and at least 10% of the run) */
   warmUpIntervals: number;
@@ -223,7 +226,11 @@ function judge(
   if (s.totals.errors > 0) {
     fail.push(`${s.totals.errors} errors (${JSON.stringify(s.totals.errorsByKind)})`);
   }
-  if (s.stoppedEarly !== undefined) fail.push(`stopped early: ${s.stoppedEarly}`);
+  // Ctrl-C is the user's choice: judge what was measured. A server that died, or that closed
+  // every connection, is a failure.
+  if (s.stoppedEarly !== undefined && s.stoppedEarly !== INTERRUPTED) {
+    fail.push(`stopped early: ${s.stoppedEarly}`);
+  }
   const warn: string[] = [];
   const ok: string[] = [`0 lost of ${s.totals.expected}`, "0 errors"];
   if (s.rss) {
@@ -261,6 +268,7 @@ function judge(
   } else {
     s.reasons = ok;
   }
+  if (s.stoppedEarly === INTERRUPTED) s.reasons.unshift("interrupted: judged on what ran");
 }
 
 export function round(x: number, digits: number): number {

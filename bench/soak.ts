@@ -17,7 +17,7 @@ import {
 } from "./server-process.js";
 import { intervalHeader, intervalLine, summaryText } from "./soak-report.js";
 import { runSoak, type SoakOptions } from "./soak-run.js";
-import { fmtDuration, summarizeSoak } from "./soak-summary.js";
+import { fmtDuration, INTERRUPTED, summarizeSoak } from "./soak-summary.js";
 
 const HELP = `Usage: npm run soak -- [options]
 
@@ -38,11 +38,11 @@ generator to cpu 0 when there are two cores or more, and stops it at the end.
                       (e.g. http://127.0.0.1:8081/metrics)
   --json FILE         also write the summary, with every interval, as JSON to FILE
 
-Verdict: FAIL on any loss or error, or a run cut short; WARN when the fitted RSS line rises by
+Verdict: FAIL on any loss or error, or when the server exited or closed every connection; WARN when the fitted RSS line rises by
 more than 20% of the post-warm-up RSS, or the p99 of the last third of the intervals is more than
 twice (and 2 ms above) that of the first third; PASS otherwise.
 Exit status: 0 on PASS or WARN, 1 on FAIL or a run that could not start, 2 on a bad command line.
-Ctrl-C ends the run early with a summary of what was measured.
+Ctrl-C (or SIGTERM) ends the run early with a summary of what was measured, and exit status 130.
 `;
 
 /** Members per room in the seed load. */
@@ -262,7 +262,7 @@ async function main(): Promise<number> {
         JSON.stringify({ params, setup, ...summary, intervals: run.intervals }, null, 2) + "\n",
       );
     }
-    if (summary.stoppedEarly === "interrupted") return 130;
+    if (summary.stoppedEarly === INTERRUPTED) return 130;
     return summary.verdict === "FAIL" ? 1 : 0;
   } catch (err) {
     process.stderr.write(`soak: ${(err as Error).message}\n`);

@@ -70,8 +70,13 @@ describe("npm run soak", () => {
     assert.equal(s.intervals.length, lines.length);
     for (const i of s.intervals) {
       assert.equal(i.lostSoFar, 0);
-      assert.ok(i.received > 0 && i.rssMiB! > 0 && i.heapUsedMiB! > 0, JSON.stringify(i));
+      assert.ok(i.received > 0 && i.rssMiB! > 0, JSON.stringify(i));
     }
+    // the heap comes from the server's /metrics, which a saturated machine may not answer in time
+    assert.ok(
+      s.intervals.some((i) => i.heapUsedMiB! > 0),
+      "a heap reading",
+    );
     assert.equal(typeof s.rss?.slopeMiBPerHour, "number");
     for (const k of ["min", "median", "max"] as const) {
       assert.equal(typeof s.p99Ms[k], "number");
@@ -207,5 +212,19 @@ describe("soak summary", () => {
     const lost = summarizeSoak(run([100, 100, 100], [3, 3, 3], 7), 30, 10);
     assert.equal(lost.verdict, "FAIL");
     assert.match(lost.reasons[0]!, /7 deliveries lost/);
+    const gone = summarizeSoak(
+      { ...run([100, 100], [3, 3]), stoppedEarly: "server process 7 exited" },
+      30,
+      10,
+    );
+    assert.equal(gone.verdict, "FAIL");
+    // Ctrl-C: judged on what ran
+    const stopped = summarizeSoak(
+      { ...run([100, 100], [3, 3]), stoppedEarly: "interrupted" },
+      30,
+      10,
+    );
+    assert.equal(stopped.verdict, "PASS");
+    assert.match(stopped.reasons[0]!, /^interrupted/);
   });
 });
