@@ -232,7 +232,7 @@ function judge(
     fail.push(`stopped early: ${s.stoppedEarly}`);
   }
   const warn: string[] = [];
-  const ok: string[] = [`0 lost of ${s.totals.expected}`, "0 errors"];
+  const ok: string[] = [`0 lost of ${s.totals.expected.toLocaleString("en-US")}`, "0 errors"];
   if (s.rss) {
     const spanH = (rss.at(-1)!.elapsedS - rss[0]!.elapsedS) / 3600;
     const slope = s.rss.slopeMiBPerHour;
