@@ -16,7 +16,13 @@ import WebSocket from "ws";
 import type { StressReport } from "../clients/stress/index.js";
 import { comparisonTable, type Column, type ServerResults } from "./bench-table.js";
 import { loadMark, othersPercent, waitForQuiet } from "./machine-load.js";
-import { freePort, runPinned, startServer, type ServerProcess } from "./server-process.js";
+import {
+  freePort,
+  PARLEY_LOAD_FLAGS as PARLEY_FLAGS,
+  runPinned,
+  startServer,
+  type ServerProcess,
+} from "./server-process.js";
 
 const SERVER_CPU = 0;
 const DRIVER_CPU = 1;
@@ -38,22 +44,6 @@ const HELP = `Usage: npm run bench -- [options]
   --markdown              print the table as Markdown
   --json FILE             also write every report to FILE
 `;
-
-/** Parley's flags for every run: past its per-user abuse limits, which are not capacity. */
-const PARLEY_FLAGS = [
-  "--host",
-  "127.0.0.1",
-  "--lp-port",
-  "off",
-  "--max-connections",
-  "20000",
-  "--rate",
-  "1000000",
-  "--rate-burst",
-  "1000000",
-  "--log-level",
-  "warn",
-];
 
 interface ServerDef {
   id: string;

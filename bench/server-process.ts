@@ -1,5 +1,29 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { connect, createServer, type AddressInfo } from "node:net";
+
+/** Parley's flags for load runs: past its per-user abuse limits, which are not capacity. */
+export const PARLEY_LOAD_FLAGS = [
+  "--host",
+  "127.0.0.1",
+  "--lp-port",
+  "off",
+  "--max-connections",
+  "20000",
+  "--rate",
+  "1000000",
+  "--rate-burst",
+  "1000000",
+  "--log-level",
+  "warn",
+];
+
+/** Node arguments that start Parley: the build (`dist/src/main.js`) if there is one, else the source via tsx. */
+export function parleyEntry(): { args: string[]; label: string } {
+  return existsSync("dist/src/main.js")
+    ? { args: ["dist/src/main.js"], label: "dist/src/main.js" }
+    : { args: ["--import", "tsx", "src/main.ts"], label: "src/main.ts via tsx" };
+}
 
 /** A server under test, run as its own process pinned to one core. */
 export interface ServerProcess {
@@ -23,17 +47,20 @@ export function freePort(): Promise<number> {
 
 /**
  * Starts `node ARGS` under `taskset -c CPU` (taskset execs node, so the child's pid is node's, the
- * pid whose /proc the stress tool reads) and resolves once `port` accepts connections.
+ * pid whose /proc the stress tool reads), or unpinned when `cpu` is undefined, and resolves once
+ * `port` accepts connections.
  */
 export async function startServer(
   nodeArgs: string[],
-  cpu: number,
+  cpu: number | undefined,
   port: number,
   timeoutMs = 20_000,
 ): Promise<ServerProcess> {
-  const child = spawn("taskset", ["-c", String(cpu), process.execPath, ...nodeArgs], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const [command, args] =
+    cpu === undefined
+      ? [process.execPath, nodeArgs]
+      : ["taskset", ["-c", String(cpu), process.execPath, ...nodeArgs]];
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
     if (stderr.length < 64 * 1024) stderr += d.toString();

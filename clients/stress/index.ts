@@ -1,8 +1,15 @@
-// The stress tool's programmatic surface (used by bench/run.ts and the tests).
-export { runScenario, type ProgressInfo, type RunHooks } from "./run-scenario.js";
+// The stress tool's programmatic surface (used by bench/run.ts, bench/soak.ts and the tests).
+export {
+  pairedRooms,
+  QUIET_MS,
+  runScenario,
+  type ProgressInfo,
+  type RunHooks,
+} from "./run-scenario.js";
+export { LoadEngine } from "./load-engine.js";
 export * from "./stress-options.js";
 export * from "./stress-report.js";
 export type { Measurement } from "./measurement.js";
-export { LatencyHistogram } from "./latency-histogram.js";
+export { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
 export { sampleProcess, parseProcess } from "./process-sampler.js";
 export type { TransportTarget } from "./links/index.js";

@@ -87,6 +87,7 @@ export class User implements LinkSink {
     if (!parsePayload(s, at)) return;
     if (parsed.seq < w.firstSeq) {
       w.stale++;
+      w.lateLatency.record(nowMs * 1000 - parsed.sentMicros);
       return;
     }
     const since = this.since[parsed.room];

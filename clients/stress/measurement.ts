@@ -47,6 +47,12 @@ export class Window {
   stale = 0;
   errors = 0;
   readonly latency = new LatencyHistogram();
+  /**
+   * Latency of the stale deliveries, kept apart from `latency` (which covers this window's own
+   * messages): a run that switches windows while sending (the soak) adds it to see everything
+   * received in the window, late ones included.
+   */
+  readonly lateLatency = new LatencyHistogram();
   readonly startedMs = performance.now();
   sendEndedMs = 0;
   private readonly clientCpu = process.cpuUsage();

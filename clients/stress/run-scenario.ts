@@ -5,7 +5,7 @@ import type { StressOptions } from "./stress-options.js";
 import type { CeilingStep, StressReport } from "./stress-report.js";
 
 /** Silence on every connection that marks the end of the set-up traffic, ms. */
-const QUIET_MS = 300;
+export const QUIET_MS = 300;
 
 /** What a progress display needs, reported a few times a second. */
 export interface ProgressInfo {
@@ -128,7 +128,7 @@ function paramsOf(o: StressOptions): Record<string, number | string> {
 }
 
 /** Users in consecutive groups of `roomSize`, one room per group (the seed's shape). */
-function pairedRooms(engine: LoadEngine, users: number, roomSize: number): RoomRef[][] {
+export function pairedRooms(engine: LoadEngine, users: number, roomSize: number): RoomRef[][] {
   const needed = Math.ceil(users / roomSize);
   if (needed > engine.rooms.length) {
     throw new Error(
