@@ -189,8 +189,8 @@ describe("parley-tui in a real terminal", () => {
     startTui("carol", "--name carol");
     await ready("carol", "localhost:8080");
     // Nothing starts by itself: a connection at start would, within a moment, say "Connecting…"
-    // or "Error:" here, or leave this page. (A pause, as only a pause can show that nothing
-    // happens; it cannot make a passing run fail.)
+    // or "Error:" here, or leave this page. (Only a pause can show that nothing happens; it
+    // cannot fail a TUI that waits, however slow the machine.)
     await new Promise((r) => setTimeout(r, 1_000));
     assert.match(screen("carol"), /Press <Enter> to connect/);
     assert.doesNotMatch(screen("carol"), /Connecting…|Error:/);
