@@ -11,7 +11,13 @@ import { ConnectPage } from "./components/connect-page.js";
  */
 export function App(props: {
   controller: ChatController;
+  /** prefills the connect page. Default DEFAULT_SERVER_ADDRESS */
   initialAddress?: string;
+  /**
+   * Connects to initialAddress at once, as Enter on the connect page would (the address came
+   * from the command line). A failure leaves the connect page up with the error, to edit.
+   */
+  connectAtStart?: boolean;
   /** clock for "Chatting for" and the reconnect countdown. Default Date.now */
   now?: () => number;
   /** fixed size (tests); by default the terminal's, following resizes */
@@ -25,6 +31,10 @@ export function App(props: {
   useEffect(() => {
     if (state.page === "bye") exit();
   }, [state.page, exit]);
+  const startAddress = props.connectAtStart === true ? props.initialAddress : undefined;
+  useEffect(() => {
+    if (startAddress !== undefined) void controller.connect(startAddress.trim());
+  }, [controller, startAddress]);
   const actions = useMemo<ChatActions>(
     () => ({
       selectRoom: (room) => controller.selectRoom(room),

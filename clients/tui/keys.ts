@@ -29,7 +29,8 @@ export const NO_KEY: Key = {
  * characters read at once (fast typing, a paste, tmux send-keys) as a single input, Enter
  * included ("hello\r"); handled as one, that Enter would be lost. A lone "\n" is Enter too: ink
  * names it "enter", not "return", and an Enter typed before the TUI put the terminal in raw
- * mode arrives so (the tty's ICRNL turned \r into \n).
+ * mode arrives so (the tty's ICRNL turned \r into \n). Ctrl-letters in a run (Ctrl-U, then a
+ * paste) are Ctrl keys, not dropped. Escape sequences never arrive here: ink splits them off.
  */
 export function splitKeys(input: string, key: Key): Array<[string, Key]> {
   // Ink hands single special keys (arrows, Tab, Backspace) with an empty input.
@@ -51,6 +52,10 @@ export function splitKeys(input: string, key: Key): Array<[string, Key]> {
     } else if (ch === "\t") {
       flush();
       out.push(["", { ...NO_KEY, tab: true }]);
+    } else if (ch >= "\x01" && ch <= "\x1a") {
+      // Ctrl-A … Ctrl-Z as ink reports one read alone: the letter, with ctrl.
+      flush();
+      out.push([String.fromCharCode(ch.charCodeAt(0) + 0x60), { ...NO_KEY, ctrl: true }]);
     } else if (ch >= " ") {
       run += ch;
     }

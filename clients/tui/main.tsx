@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
- * parley-tui: the terminal client. `parley-tui [--server ADDRESS] [--name NAME]`; ADDRESS is
- * host:port (line-delimited TCP, the original protocol), lp://host:port or ws://host:port/ws;
- * it prefills the connect page (default localhost:8080). Exit code 0 after quitting, 2 on a bad
- * command line.
+ * parley-tui: the terminal client. `parley-tui [--server ADDRESS | ADDRESS] [--name NAME]`;
+ * ADDRESS is host:port (line-delimited TCP, the original protocol), lp://host:port or
+ * ws://host:port/ws. With an address it connects at once (a failure shows the connect page with
+ * the error and the address to edit); without one the connect page asks, prefilled with
+ * localhost:8080. The name is optional (without it the user goes by the server's user id), so
+ * it never holds up the connection. Exit code 0 after quitting, 2 on a bad command line.
  */
 import { parseArgs } from "node:util";
 import { render } from "ink";
@@ -14,9 +16,13 @@ import { App } from "./app.js";
 import { ChatController } from "./chat-controller.js";
 import { DEFAULT_SERVER_ADDRESS } from "./components/connect-page.js";
 
-const USAGE = `usage: parley-tui [--server host:port | lp://host:port | ws://host:port/ws] [--name NAME]
-  --server, -s   server address to prefill on the connect page (default ${DEFAULT_SERVER_ADDRESS})
-  --name, -n     display name to take (Parley servers; kept across reconnects)
+const USAGE = `usage: parley-tui [--server ADDRESS | ADDRESS] [--name NAME]
+  ADDRESS is host:port (line-delimited TCP), lp://host:port or ws://host:port/ws
+  --server, -s   connect to ADDRESS at once; if that fails, the connect page shows why.
+                 Without an address, the connect page asks (prefilled: ${DEFAULT_SERVER_ADDRESS})
+  --name, -n     display name to take (Parley servers; kept across reconnects).
+                 Optional: without it you go by the user id the server gives
+  --help, -h     show this help
 `;
 
 function main(): number | Promise<number> {
@@ -38,6 +44,12 @@ function main(): number | Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  const [positional, ...extra] = args.positionals;
+  if (extra.length > 0 || (positional !== undefined && args.values.server !== undefined)) {
+    process.stderr.write(`parley-tui: one server address only\n${USAGE}`);
+    return 2;
+  }
+  const address = args.values.server ?? positional;
   const name = args.values.name;
   const controller = new ChatController(
     (address) =>
@@ -50,7 +62,10 @@ function main(): number | Promise<number> {
   // The alternate screen, as full-screen terminal programs do: the shell's screen comes back on exit.
   if (tty) process.stdout.write("\x1b[?1049h\x1b[H");
   const instance = render(
-    <App controller={controller} initialAddress={args.values.server ?? args.positionals[0]} />,
+    <App
+      controller={controller}
+      {...(address !== undefined && { initialAddress: address, connectAtStart: true })}
+    />,
     { exitOnCtrlC: false },
   );
   const quit = (): void => void controller.quit();

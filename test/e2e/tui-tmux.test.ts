@@ -1,12 +1,13 @@
-// End to end in a real terminal: tmux runs the server and two TUIs (each a real process, as a
+// End to end in a real terminal: tmux runs the server and the TUIs (each a real process, as a
 // person would start them); keys go in with send-keys and the screens are read with capture-pane.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { until } from "../client/support.js";
 import { WireClient } from "../helpers/harness.js";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-tui-e2e-"));
@@ -15,6 +16,15 @@ const SOCKET = join(dir, "tmux.sock");
 const SESSION = "e2e";
 const serverLog = join(dir, "server.log");
 const node = process.execPath;
+
+/**
+ * Waits are generous (a busy 2-core machine starts a tsx process in seconds, not milliseconds);
+ * they bound a failure, a passing run never waits them out.
+ */
+const WAIT_MS = 30_000;
+/** Between looks at a screen: each look starts a tmux client, and a tight loop of them would take
+ * the CPU from the TUIs it waits for. */
+const POLL_MS = 100;
 
 /**
  * The environment of a person's shell, not of this test: node:test's NODE_TEST_CONTEXT would
@@ -36,39 +46,94 @@ function tmux(...args: string[]): string {
   return execFileSync("tmux", ["-S", SOCKET, ...args], { encoding: "utf8", env: SHELL_ENV });
 }
 
-/** The visible screen, or with `history` also the lines scrolled off its top. */
-function screen(window: string, history = false): string {
-  return tmux("capture-pane", "-p", ...(history ? ["-S", "-"] : []), "-t", `${SESSION}:${window}`);
+const target = (window: string): string => `${SESSION}:${window}`;
+
+/** The visible screen. */
+function screen(window: string): string {
+  return tmux("capture-pane", "-p", "-t", target(window));
 }
 
-async function shows(window: string, text: string, ms = 10_000, history = false): Promise<void> {
+/** Polls `check` until it is true; fails after `ms`, saying `what` (read then). */
+async function until(check: () => boolean, what: () => string, ms = WAIT_MS): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+async function shows(window: string, text: string, ms = WAIT_MS): Promise<void> {
   await until(
-    () => screen(window, history).includes(text),
+    () => screen(window).includes(text),
+    () => `"${text}" in window ${window}; screen:\n${screen(window)}`,
     ms,
-    () => `"${text}" in window ${window}; screen:\n${screen(window, history)}`,
+  );
+}
+
+/**
+ * Whether the program in `window` reads its terminal key by key (ink's raw mode). Before that,
+ * the tty's line editing gets the keys: Ctrl-U erases its line buffer, Enter becomes a line feed,
+ * and nothing reaches the program before a line is complete. A screen can be drawn before ink
+ * switches, so a test that types must wait for this too.
+ */
+function rawMode(window: string): boolean {
+  const tty = tmux("display-message", "-p", "-t", target(window), "#{pane_tty}").trim();
+  try {
+    const modes = execFileSync("stty", ["-F", tty, "-a"], { encoding: "utf8" });
+    return /(^|\s)-icanon(\s|$)/.test(modes);
+  } catch {
+    return false; // the pane is gone (its program died): the wait fails, showing the screen
+  }
+}
+
+/** Waits until `window` shows `text` and its TUI reads keys. */
+async function ready(window: string, text: string): Promise<void> {
+  await shows(window, text);
+  await until(
+    () => rawMode(window),
+    () => `raw mode in window ${window}; screen:\n${screen(window)}`,
   );
 }
 
 /** Types `text` literally, then Enter. */
 function type(window: string, text: string): void {
-  tmux("send-keys", "-t", `${SESSION}:${window}`, "-l", text);
-  tmux("send-keys", "-t", `${SESSION}:${window}`, "Enter");
+  tmux("send-keys", "-t", target(window), "-l", text);
+  tmux("send-keys", "-t", target(window), "Enter");
 }
 
-function startServer(port: number): void {
-  rmSync(serverLog, { force: true }); // a restart must not be read from the last run's log
+function log(): string {
+  return existsSync(serverLog) ? readFileSync(serverLog, "utf8") : "";
+}
+
+/** Starts the server in its window (again, after a stop) and returns its line-TCP port. */
+async function startServer(port: number): Promise<number> {
+  // A fresh log, so the port read below is this server's, not the last one's.
+  rmSync(serverLog, { force: true });
   tmux(
     "respawn-pane",
     "-k",
     "-c",
     process.cwd(),
     "-t",
-    `${SESSION}:server`,
+    target("server"),
     `${node} --import tsx src/main.ts --host 127.0.0.1 --port ${port} --lp-port off --http-port off 2>&1 | tee ${serverLog}`,
   );
+  await until(
+    () => /"tcp":\d+/.test(log()),
+    () => `the server listening; log:\n${log()}\nscreen:\n${screen("server")}`,
+  );
+  return Number(/"tcp":(\d+)/.exec(log())![1]);
 }
 
-function startTui(window: string, port: number, name: string): void {
+const statusFile = (window: string): string => join(dir, `${window}.status`);
+
+/**
+ * Starts parley-tui with `args` in a new window. The shell then writes the TUI's exit status to
+ * a file: neither what it prints (tmux may handle the pane's exit before its last output, and
+ * the screen shows only "Pane is dead") nor tmux's pane_dead (tmux 3.3a now and then misses a
+ * pane's exit when two of its panes exit within a moment) is reliable.
+ */
+function startTui(window: string, args: string): void {
   tmux(
     "new-window",
     "-d",
@@ -78,24 +143,39 @@ function startTui(window: string, port: number, name: string): void {
     SESSION,
     "-n",
     window,
-    // The shell reports how the TUI ended on the screen it gives back. Not tmux's pane_dead
-    // status: tmux 3.3a now and then misses a pane's exit (SIGCHLD and pty EOF) when two of
-    // its panes exit within a moment, leaving the pane alive next to a zombie.
-    `${node} --import tsx clients/tui/main.tsx --server 127.0.0.1:${port} --name ${name}; echo "parley-tui exited with status $?"`,
+    `${node} --import tsx clients/tui/main.tsx ${args}; echo $? > ${statusFile(window)}`,
   );
 }
 
-function log(): string {
-  return existsSync(serverLog) ? readFileSync(serverLog, "utf8") : "";
+/** Waits for the TUI in `window` to exit and returns its exit status. */
+async function exitStatus(window: string): Promise<string> {
+  // The shell creates the file, then writes the status and a newline.
+  const read = (): string =>
+    existsSync(statusFile(window)) ? readFileSync(statusFile(window), "utf8") : "";
+  await until(
+    () => read().endsWith("\n"),
+    () => `parley-tui to exit in window ${window}; screen:\n${screen(window)}`,
+  );
+  return read().trim();
+}
+
+/** A port on 127.0.0.1 nobody listens on (it was free a moment ago). */
+async function refusedPort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return port;
 }
 
 describe("parley-tui in a real terminal", () => {
   let port = 0;
 
-  before(() => {
+  before(async () => {
     tmux("new-session", "-d", "-s", SESSION, "-n", "server", "-x", "140", "-y", "35");
-    // Keep a window whose program exited, with its last screen (the exit status the shell printed).
+    // Keep a window whose program exited, with its last screen (for a failure's message).
     tmux("set-option", "-g", "-w", "remain-on-exit", "on");
+    port = await startServer(0);
   });
   after(() => {
     try {
@@ -106,18 +186,42 @@ describe("parley-tui in a real terminal", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("shows a message sent in one TUI in the other, and survives a server restart", async () => {
-    startServer(0);
-    await until(() => /"tcp":\d+/.test(log()), 15_000, "the server");
-    port = Number(/"tcp":(\d+)/.exec(log())![1]);
+  it("without --server, waits on the connect page (prefilled) and connects to the typed address", async () => {
+    startTui("carol", "--name carol");
+    await ready("carol", "localhost:8080");
+    // Nothing starts by itself: a connection at start would, within a moment, say "Connecting…"
+    // or "Error:" here, or leave this page. (Only a pause can show that nothing happens; it
+    // cannot fail a TUI that waits, however slow the machine.)
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.match(screen("carol"), /Press <Enter> to connect/);
+    assert.doesNotMatch(screen("carol"), /Connecting…|Error:/);
+    tmux("send-keys", "-t", target("carol"), "C-u");
+    type("carol", `127.0.0.1:${port}`);
+    await ready("carol", "● online");
+    // The name is claimed after the login: it may show a moment after "● online".
+    await shows("carol", "User: @carol");
+    type("carol", "/quit");
+    assert.equal(await exitStatus("carol"), "0");
+  });
 
-    startTui("alice", port, "alice");
-    startTui("bob", port, "bob");
-    for (const w of ["alice", "bob"]) {
-      await shows(w, `127.0.0.1:${port}`, 30_000); // tsx compiles the TUI first
-      tmux("send-keys", "-t", `${SESSION}:${w}`, "Enter");
-      await shows(w, "● online");
-    }
+  it("with --server at a refused address, shows why on the connect page and takes a corrected one", async () => {
+    const refused = `127.0.0.1:${await refusedPort()}`;
+    startTui("dave", `--server ${refused}`);
+    await ready("dave", "ECONNREFUSED");
+    assert.match(screen("dave"), /Server Host and Port/);
+    tmux("send-keys", "-t", target("dave"), "C-u");
+    type("dave", `127.0.0.1:${port}`);
+    await ready("dave", "● online");
+    type("dave", "/quit");
+    assert.equal(await exitStatus("dave"), "0");
+  });
+
+  it("with --server, connects without a key; a message crosses and both survive a server restart", async () => {
+    // No key is pressed before "● online": --server connects at once.
+    startTui("alice", `--server 127.0.0.1:${port} --name alice`);
+    startTui("bob", `--server 127.0.0.1:${port} --name bob`);
+    for (const w of ["alice", "bob"]) await ready(w, "● online");
+
     type("alice", "/join general");
     await shows("alice", 'on #general for "General discussions and community bonding"');
     type("bob", "/join general");
@@ -128,45 +232,42 @@ describe("parley-tui in a real terminal", () => {
     assert.match(screen("bob"), /Room Users \(2\)[\s\S]*@bob \(you\)/);
 
     // The server goes away: both TUIs say so and keep what is typed meanwhile.
-    tmux("send-keys", "-t", `${SESSION}:server`, "C-c");
+    tmux("send-keys", "-t", target("server"), "C-c");
+    await shows("alice", "↻ retry in");
     await shows("bob", "↻ retry in");
     type("bob", "sent while the server was down");
     await shows("bob", "(sending…)");
 
-    startServer(port);
-    await shows("alice", "reconnected", 20_000);
-    await shows("bob", "reconnected", 20_000);
+    assert.equal(await startServer(port), port);
+    // Retries back off (full jitter, doubling from 250 ms to a 30 s cap): the next one may be a
+    // while after the server is back.
+    const RECONNECT_MS = 45_000;
+    await shows("alice", "reconnected", RECONNECT_MS);
+    await shows("bob", "reconnected", RECONNECT_MS);
     // bob's queued message went out once he was back (alice may not have been back yet: the
     // server keeps no history), and the server's echo confirmed it.
     await until(
       () => !screen("bob").includes("(sending…)"),
-      10_000,
       () => `bob's message confirmed; screen:\n${screen("bob")}`,
     );
     assert.equal(screen("bob").split("@bob: sent while the server was down").length, 2);
-    await shows("alice", "bob has joined the room");
+    // A login empties the member list, so two members on alice's screen now are both back in
+    // the room on the new server (her old list said 2 as well, hence "reconnected" first).
+    await shows("alice", "Room Users (2)");
     type("bob", "back again");
     await shows("alice", "@bob: back again");
 
     for (const w of ["alice", "bob"]) type(w, "/quit");
-    // Leaving the alternate screen gives back the shell's screen, where the status shows (ink's
-    // last newlines may have scrolled it off the top).
-    for (const w of ["alice", "bob"])
-      await shows(w, "parley-tui exited with status 0", 10_000, true);
+    for (const w of ["alice", "bob"]) assert.equal(await exitStatus(w), "0", `${w}'s exit status`);
   });
 
   it("shows escape sequences in a message as symbols: the terminal's title and clipboard stay as they were", async () => {
-    startServer(0);
-    await until(() => /"tcp":\d+/.test(log()), 15_000, "the server");
-    port = Number(/"tcp":(\d+)/.exec(log())![1]);
     // tmux turns an application's OSC 52 into a paste buffer, and OSC 2 sets the pane's title.
     tmux("set-option", "-g", "set-clipboard", "on");
-    startTui("carol", port, "carol");
-    await shows("carol", `127.0.0.1:${port}`, 30_000); // tsx compiles the TUI first
-    tmux("send-keys", "-t", `${SESSION}:carol`, "Enter");
-    await shows("carol", "● online");
-    type("carol", "/join general");
-    await shows("carol", "Room Users (1)");
+    startTui("erin", `--server 127.0.0.1:${port} --name erin`);
+    await ready("erin", "● online");
+    type("erin", "/join general");
+    await shows("erin", "erin has joined the room");
 
     const mallory = await WireClient.login(port);
     await mallory.join("general");
@@ -176,15 +277,14 @@ describe("parley-tui in a real terminal", () => {
       r: "general",
       c: `title \u001b]2;pwned-title\u0007 clip \u001b]52;c;${clip}\u0007 clear \u001b[2J end`,
     });
-    await shows("carol", `title ␛]2;pwned-title␇ clip ␛]52;c;${clip}␇ clear ␛[2J end`);
+    await shows("erin", `title ␛]2;pwned-title␇ clip ␛]52;c;${clip}␇ clear ␛[2J end`);
     assert.doesNotMatch(
-      tmux("display-message", "-p", "-t", `${SESSION}:carol`, "#{pane_title}"),
+      tmux("display-message", "-p", "-t", target("erin"), "#{pane_title}"),
       /pwned/,
     );
     assert.doesNotMatch(tmux("list-buffers"), /pwned/);
     mallory.close();
-
-    type("carol", "/quit");
-    await shows("carol", "parley-tui exited with status 0", 10_000, true);
+    type("erin", "/quit");
+    assert.equal(await exitStatus("erin"), "0");
   });
 });

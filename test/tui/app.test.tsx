@@ -18,7 +18,10 @@ import { ORIGINAL_COMMANDS } from "../../src/protocol/index.js";
 
 const SIZE = { width: 160, height: 30 };
 
-function tui(address: string): {
+function tui(
+  address: string,
+  options: { connectAtStart?: boolean } = {},
+): {
   controller: ChatController;
   stdin: { write(s: string): void };
   frame: () => string;
@@ -27,8 +30,19 @@ function tui(address: string): {
   const controller = new ChatController(
     (a) => new ParleyClient({ transport: transportFor(parseAddress(a)), heartbeatMs: 0 }),
   );
-  const r = render(<App controller={controller} initialAddress={address} size={SIZE} />);
+  const r = render(
+    <App controller={controller} initialAddress={address} size={SIZE} {...options} />,
+  );
   return { controller, stdin: r.stdin, frame: () => r.lastFrame() ?? "", unmount: r.unmount };
+}
+
+/** A port on 127.0.0.1 nobody listens on (it was free a moment ago). */
+async function refusedPort(): Promise<number> {
+  const probe = createServer().listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((r) => probe.close(r));
+  return port;
 }
 
 async function shows(frame: () => string, ...texts: string[]): Promise<void> {
@@ -47,14 +61,43 @@ describe("TUI against a real server", () => {
   after(() => server.stop());
 
   it("shows why the connection failed on the connect page", async () => {
-    const probe = createServer().listen(0, "127.0.0.1");
-    await once(probe, "listening");
-    const port = (probe.address() as { port: number }).port;
-    await new Promise((r) => probe.close(r));
-    const t = tui(`127.0.0.1:${port}`);
+    const t = tui(`127.0.0.1:${await refusedPort()}`);
     await shows(t.frame, "Server Host and Port");
     t.stdin.write("\r");
     await shows(t.frame, "Error:", "ECONNREFUSED");
+    t.unmount();
+  });
+
+  it("connects at once to an address given at start, without a key pressed", async () => {
+    const t = tui(`127.0.0.1:${server.ports.tcp}`, { connectAtStart: true });
+    await shows(t.frame, "Rooms", "Join at least one room to start chatting!", "● online");
+    assert.equal(t.controller.getState().page, "chat");
+    t.unmount();
+  });
+
+  it("shows why a connection at start failed, and connects once the address is edited", async () => {
+    const refused = `127.0.0.1:${await refusedPort()}`;
+    const t = tui(refused, { connectAtStart: true });
+    await shows(t.frame, "Server Host and Port", refused, "Error:", "ECONNREFUSED");
+    // Ctrl-U clears the field (the address stays in the error line); the corrected address goes
+    // in and Enter connects.
+    const seen = (): number => t.frame().split(refused).length - 1;
+    assert.equal(seen(), 2);
+    t.stdin.write("\x15");
+    await until(
+      () => seen() === 1,
+      5_000,
+      () => `the address field cleared:\n${t.frame()}`,
+    );
+    t.stdin.write(`127.0.0.1:${server.ports.tcp}\r`);
+    await shows(t.frame, "● online");
+    t.unmount();
+  });
+
+  it("shows a malformed address given at start as an error on the connect page", async () => {
+    const t = tui("127.0.0.1:99999", { connectAtStart: true });
+    await shows(t.frame, "Server Host and Port", "Error:", "port must be 1-65535");
+    assert.equal(t.controller.getState().page, "connect");
     t.unmount();
   });
 

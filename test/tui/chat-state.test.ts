@@ -166,6 +166,19 @@ describe("line editing", () => {
     );
   });
 
+  it("reads Ctrl-letters read in one chunk with text as Ctrl keys (Ctrl-U, then a paste)", () => {
+    const keys = splitKeys("\x15127.0.0.1:1\r", NO_KEY);
+    assert.deepEqual(
+      keys.map(([input, k]) => (k.return ? "⏎" : k.ctrl ? `^${input}` : input)),
+      ["^u", "127.0.0.1:1", "⏎"],
+    );
+    const typed = keys.reduce(
+      (ed, [input, k]) => editLine(ed, input, k),
+      editorWith("localhost:8080"),
+    );
+    assert.equal(typed.text, "127.0.0.1:1");
+  });
+
   it("reads a lone line feed as Enter (typed before raw mode, the tty turned \\r into \\n)", () => {
     const keys = splitKeys("\n", NO_KEY);
     assert.deepEqual(
