@@ -93,3 +93,85 @@ export interface Metrics {
   /** time from a message's arrival to its fan-out being queued on every member, in ms */
   broadcastDuration(ms: number): void;
 }
+
+// ------------------------------------------------------------------ history
+
+/** One room message as stored: what `user_message` carries, plus the resend-dedup key. */
+export interface StoredMessage {
+  room: string;
+  /** per-room offset: strictly increasing, never reused, continuing across restarts */
+  offset: number;
+  /** server time, ms since the Unix epoch */
+  ts: number;
+  /** sender's user id and display name when it was sent */
+  user: string;
+  name: string;
+  text: string;
+  /** the client message id and client instance key (`hello.k`), when the client gave both */
+  cid?: string;
+  key?: string;
+}
+
+/** A room's message stream as a store knows it. */
+export interface StreamState {
+  /**
+   * Identifies this stream's history: set when the stream is first created, and changed only if
+   * its history was lost (a new or wiped store). Offsets are comparable only within one epoch.
+   */
+  epoch: string;
+  /** offset of the newest message ever appended; 0 when none (kept even when trimmed away) */
+  head: number;
+  /** offset of the oldest message still retained; head + 1 when none is */
+  first: number;
+}
+
+/** How much history a room keeps. 0 disables a bound. */
+export interface RetentionPolicy {
+  /** messages kept per room: the newest ones */
+  maxMessages: number;
+  /** messages older than this are dropped, ms */
+  maxAgeMs: number;
+}
+
+/**
+ * Durable room history (backends in src/store/, all passing test/store/contract.ts). Every
+ * method may reject (disk full, database down): callers count, log and surface it, and never
+ * report a message as sent that `append` did not store.
+ */
+export interface MessageStore {
+  /** for logs, /readyz and /metrics: `sqlite:data/parley.db`, `postgres://host:5432/db`, `memory` */
+  readonly description: string;
+  /**
+   * Creates the schema if needed and returns each room's stream state, creating the streams of
+   * rooms it has never seen (each with a new epoch). May be called again with more rooms.
+   */
+  open(rooms: readonly string[]): Promise<Map<string, StreamState>>;
+  /**
+   * Writes the batch in one transaction and resolves once it is durable; on failure writes
+   * none of it and rejects. Offsets in a batch are new and increasing per room.
+   */
+  append(batch: readonly StoredMessage[]): Promise<void>;
+  /** Up to `limit` retained messages of `room` with offset > `after`, oldest first. */
+  readAfter(room: string, after: number, limit: number): Promise<StoredMessage[]>;
+  /** Up to `limit` retained messages of `room` with offset < `before` (the newest ones), oldest first. */
+  readBefore(room: string, before: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Messages carrying a client key and cid sent at or after `since` (ms), oldest first, at most
+   * `limit`: what reloads the resend-dedup memory after a restart.
+   */
+  recentWithClientIds(since: number, limit: number): Promise<StoredMessage[]>;
+  /**
+   * Deletes up to `maxRows` of `room`'s oldest messages that the policy no longer keeps; returns
+   * how many it deleted and the room's oldest retained offset afterwards. Bounded so that a
+   * store with a long backlog of expired rows is trimmed in steps, never in one long stall.
+   */
+  trim(
+    room: string,
+    policy: RetentionPolicy,
+    now: number,
+    maxRows: number,
+  ): Promise<{ deleted: number; first: number }>;
+  /** Checks the store answers (for /readyz while it is failing). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
