@@ -311,3 +311,35 @@ for (const variant of VARIANTS)
       await checkProperty(property(lpFraming), variant.seed + 1, variant.runs);
     });
   });
+
+describe("line port: cases found by fuzzing", () => {
+  let app: App;
+  before(async () => {
+    app = await startTestApp({ limits: { maxLineBytes: MAX_BYTES } });
+  });
+  after(async () => {
+    await app?.stop();
+  });
+
+  it("accepts a line of exactly the limit whose CR and LF arrive in different reads", async () => {
+    const peer = await RawPeer.connect(app.ports.tcp!);
+    try {
+      await peer.until(
+        "login_successful",
+        () => lineFraming.read(peer.received).events.length >= 1,
+      );
+      const ping = probeCommand("exactly the limit");
+      const line = enc(ping + " ".repeat(MAX_BYTES - Buffer.byteLength(ping)) + "\r");
+      await new Promise<void>((resolve) => peer.socket.write(line, () => resolve()));
+      // the server reads the CR-ended chunk in its next poll phase, before the LF is written
+      await new Promise((r) => setTimeout(r, 50));
+      peer.socket.write("\n");
+      const pong = (): boolean =>
+        lineFraming.read(peer.received).events.some((e) => e._et === "pong");
+      await peer.until("the pong or a close", () => pong() || peer.isClosed);
+      assert.ok(pong() && !peer.isClosed, "closed instead of answering");
+    } finally {
+      peer.destroy();
+    }
+  });
+});
