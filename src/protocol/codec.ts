@@ -26,6 +26,14 @@ function optStr(o: Fields, key: string, ct: string): string | undefined | Decode
 }
 
 /**
+ * A number JSON can carry back: 1e999 parses as Infinity, which JSON.stringify would write as null
+ * (a `pong` with `t: null`). Dropped like a value of the wrong type.
+ */
+function finite(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/**
  * Decodes one command from the text of one line or frame. Unknown extra fields are ignored (as
  * the original's serde decoder does); a wrong type or a missing field is a BAD_COMMAND.
  */
@@ -68,7 +76,7 @@ export function decodeCommand(text: string): Command | DecodeError {
       if (n instanceof DecodeError) return n;
       const k = optStr(o, "k", ct);
       if (k instanceof DecodeError) return k;
-      const v = typeof o.v === "number" ? o.v : undefined;
+      const v = finite(o.v);
       return {
         _ct: ct,
         ...(v !== undefined && { v }),
@@ -81,8 +89,8 @@ export function decodeCommand(text: string): Command | DecodeError {
       return typeof n === "string" ? { _ct: ct, n } : n;
     }
     case "ping": {
-      const t = o.t;
-      return typeof t === "string" || typeof t === "number" ? { _ct: ct, t } : { _ct: ct };
+      const t = typeof o.t === "string" ? o.t : finite(o.t);
+      return t !== undefined ? { _ct: ct, t } : { _ct: ct };
     }
     default:
       return new DecodeError(ErrorCode.UNKNOWN_COMMAND, `unknown command "${ct}"`, ct);

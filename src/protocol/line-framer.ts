@@ -59,7 +59,9 @@ export class LineFramer implements Framer {
       const nl = buf.indexOf(LF, Math.max(this.scanFrom, start));
       if (nl === -1) {
         this.scanFrom = buf.length;
-        if (buf.length - start > this.maxLineBytes) return this.tooLarge();
+        // A trailing CR may be the first half of the CRLF ending a line of exactly the maximum.
+        const pending = buf.length - start - (buf[buf.length - 1] === CR ? 1 : 0);
+        if (pending > this.maxLineBytes) return this.tooLarge();
         return undefined;
       }
       let end = nl;
