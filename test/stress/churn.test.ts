@@ -143,7 +143,8 @@ describe("connection churn against a Parley process", () => {
         `churn: ${churn.connections} connections in ${churn.ms} ms = ${perSec(churn.connections, churn.ms)}/s ` +
           `(all three at once, ${CONCURRENCY} open per transport; ${rates})`,
         `churn: heap used ${mib(baseline.heapUsed)} -> ${mib(settled.heapUsed)} ` +
-          `(${signed(settled.heapUsed - baseline.heapUsed, mib)}, after forced GC)`,
+          `(${signed(settled.heapUsed - baseline.heapUsed, mib)}, after forced GC; ` +
+          `${heapSpaceDeltas(baseline, settled)})`,
         `churn: RSS ${mib(baseline.rss)} -> ${mib(settled.rss)} ` +
           `(${signed(settled.rss - baseline.rss, mib)}; peak ${mib(settled.rssPeak)})`,
         `churn: open fds ${baseline.fds} -> ${settled.fds}; sessions open ${settled.connections}; ` +
@@ -242,13 +243,10 @@ describe("connection churn against a Parley process", () => {
   it("keeps no heap for closed connections: heap used after a forced GC is near the baseline", () => {
     assert.ok(baseline.heapUsed > 0 && settled.heapUsed > 0);
     const allowed = HEAP_SLACK_BYTES + HEAP_PER_CONNECTION_BYTES * churn.connections;
-    const bySpace = [...settled.heapSpaces].map(
-      ([space, used]) => `${space} ${signed(used - (baseline.heapSpaces.get(space) ?? 0), String)}`,
-    );
     assert.ok(
       settled.heapUsed <= baseline.heapUsed + allowed,
       `heap used ${baseline.heapUsed} -> ${settled.heapUsed} (tolerance ${allowed}); ` +
-        `by space: ${bySpace.join(", ")}`,
+        heapSpaceDeltas(baseline, settled),
     );
   });
 
@@ -398,6 +396,16 @@ function spaces(series: Map<string, number>): Map<string, number> {
     if (m) out.set(m[1]!, value);
   }
   return out;
+}
+
+/** The change in each V8 heap space that changed, in KiB: "old +312 KiB, code +96 KiB". */
+function heapSpaceDeltas(before: Snapshot, after: Snapshot): string {
+  const changed: string[] = [];
+  for (const [space, used] of after.heapSpaces) {
+    const kib = Math.round((used - (before.heapSpaces.get(space) ?? 0)) / 1024);
+    if (kib !== 0) changed.push(`${space} ${kib > 0 ? "+" : ""}${kib} KiB`);
+  }
+  return changed.length > 0 ? changed.join(", ") : "no space changed";
 }
 
 /** The sum of every series of metric `name` (over its labels). */
