@@ -12,7 +12,7 @@ import { RawClient, type ChurnTransport } from "./churn-clients.js";
  * over every transport, then the server must hold no session, socket or heap for any of them.
  *
  * The server runs as its own process (its heap and RSS are its own), pinned to the last core,
- * with a test-only preload (gc-on-sigusr2.ts) that runs a full GC on SIGUSR2; heap and session
+ * with a test-only preload (server-preload.ts) that runs a full GC on SIGUSR2; heap and session
  * figures come from the server's own /metrics, RSS and open descriptors from /proc.
  */
 
@@ -57,8 +57,8 @@ const SCENARIOS = ["login", "chat", "half", "abrupt", "early"] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-const GC_PRELOAD = pathToFileURL(
-  fileURLToPath(new URL("./gc-on-sigusr2.ts", import.meta.url)),
+const SERVER_PRELOAD = pathToFileURL(
+  fileURLToPath(new URL("./server-preload.ts", import.meta.url)),
 ).href;
 
 interface Ports {
@@ -109,7 +109,7 @@ describe("connection churn against a Parley process", () => {
         "--import",
         "tsx",
         "--import",
-        GC_PRELOAD,
+        SERVER_PRELOAD,
         MAIN,
         "--host",
         "127.0.0.1",
