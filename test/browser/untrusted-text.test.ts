@@ -42,9 +42,9 @@ const PAYLOADS = [
   "terminal escapes \u001b[2J\u001b]52;c;cHduZWQ=\u0007 end",
 ];
 
-/** Accepted by the server's name rule (letters, digits, _ . -) yet unusual: no markup possible. */
+/** Accepted by the server's name rules (one script, letters, digits, _ . -) yet unusual: no markup possible. */
 const TCP_NAME = "__proto__";
-const BOB_NAME = "בוב_Zoë";
+const BOB_NAME = "בוב_2.0";
 
 /** The only elements the web client creates after the page has loaded (chat-view.ts). */
 const OWN_TAGS = new Set(["LI", "SPAN", "TIME", "BUTTON"]);
