@@ -16,6 +16,9 @@ export const PARLEY_LOAD_FLAGS = [
   "1000000",
   "--log-level",
   "warn",
+  // the figures compare servers' fan-out; history's own cost is measured apart (see README)
+  "--store",
+  "off",
 ];
 
 /** Node arguments that start Parley: the build (`dist/src/main.js`) if there is one, else the source via tsx. */

@@ -98,6 +98,7 @@ async function main(): Promise<void> {
       `--lp-port=${ports.lp}`,
       `--http-port=${ports.http}`,
       "--log-level=warn",
+      "--store=off",
       `--max-connections=${clients + 10}`,
     ],
     { stdio: ["ignore", "inherit", "inherit"] },

@@ -11,6 +11,7 @@ import { lengthPrefixedFraming, lineFraming } from "./transports/framing.js";
 import { TcpTransport } from "./transports/tcp-transport.js";
 import { WebSocketTransport } from "./transports/websocket-transport.js";
 import { HttpServer } from "./http/http-server.js";
+import { openStore } from "./store/open-store.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
 
@@ -34,7 +35,8 @@ export interface App {
    * Graceful shutdown, in this order: (1) stop accepting on every listener; (2) the chat server
    * ends every session, so members see users leave and extension clients get a `disconnect`;
    * (3) wait for queued output to flush and sockets to close, cutting those still open after
-   * `shutdownGraceMs`; (4) close the HTTP server, which answered /readyz with 503 meanwhile.
+   * `shutdownGraceMs`; (4) close the message store (the chat server committed the last batch
+   * in step 2); (5) close the HTTP server, which answered /readyz with 503 meanwhile.
    */
   stop(): Promise<void>;
 }
@@ -55,13 +57,25 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
   middleware.push(...(options.middleware ?? []));
   const prometheus = new PrometheusMetrics();
+  const store = openStore(config.store, { logger });
   const chat = new ChatServer({
     rooms: options.rooms,
     limits: config.limits,
     logger,
     middleware,
     metrics: options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus,
+    store,
+    retention: config.retention,
   });
+  try {
+    // Opens the store (creating its file or schema) and the room streams before any listener.
+    await chat.start();
+  } catch (err) {
+    await store?.close().catch(() => {});
+    throw new Error(
+      `the message store (${store?.description ?? "off"}) could not be opened: ${(err as Error).message}`,
+    );
+  }
 
   const transports: TcpTransport[] = [];
   const ports: { tcp?: number; lp?: number; http?: number } = {};
@@ -93,7 +107,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         host: config.host,
         port: config.httpPort,
         webRoot: config.webRoot,
-        isReady: () => chat.ready,
+        readiness: () => chat.readiness(),
         metrics: prometheus,
         logger,
       });
@@ -110,10 +124,19 @@ export async function startApp(options: AppOptions): Promise<App> {
   } catch (err) {
     for (const t of transports) t.stopAccepting();
     await http?.stop();
+    await chat.stop();
+    await store?.close();
     throw err;
   }
-  chat.start();
-  logger.info({ host: config.host, ...ports, rooms: options.rooms.length }, "parley listening");
+  logger.info(
+    {
+      host: config.host,
+      ...ports,
+      rooms: options.rooms.length,
+      store: store?.description ?? "off",
+    },
+    "parley listening",
+  );
 
   let stopping: Promise<void> | undefined;
   return {
@@ -127,6 +150,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         await chat.stop();
         const grace = config.limits.shutdownGraceMs;
         await Promise.all([...transports.map((t) => t.drain(grace)), ws?.drain(grace)]);
+        await store?.close();
         await http?.stop();
       })();
       return stopping;

@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { basename, dirname, join } from "node:path";
 import { DEFAULT_LIMITS, type Limits } from "./core/index.js";
 import { addressSet } from "./middleware/per-ip-limits.js";
+import { parseStoreSetting, type StoreSetting, StoreSettingError } from "./store/open-store.js";
+import type { RetentionPolicy } from "./core/index.js";
 
 export interface Config {
   host: string;
@@ -24,6 +26,10 @@ export interface Config {
   webRoot: string;
   /** rooms file or folder */
   roomsPath: string;
+  /** where room history is kept (`--store`) */
+  store: StoreSetting;
+  /** how much history each room keeps */
+  retention: RetentionPolicy;
   logLevel: string;
   limits: Limits;
 }
@@ -40,7 +46,7 @@ function packageRoot(): string {
   return basename(dirname(here)) === "dist" ? join(here, "..", "..") : join(here, "..");
 }
 
-type Kind = "string" | "port" | "count" | "level" | "switch" | "list";
+type Kind = "string" | "port" | "count" | "level" | "switch" | "list" | "store";
 
 interface Setting {
   flag: string;
@@ -51,7 +57,7 @@ interface Setting {
   set(c: Config, v: Value): void;
 }
 
-type Value = string | number | boolean | null | readonly string[];
+type Value = string | number | boolean | null | readonly string[] | StoreSetting;
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -130,6 +136,30 @@ export const SETTINGS: readonly Setting[] = [
     doc: "rooms file, or folder of *.json rooms files",
     get: (c) => c.roomsPath,
     set: (c, v) => void (c.roomsPath = v as string),
+  },
+  {
+    flag: "store",
+    env: "PARLEY_STORE",
+    kind: "store",
+    doc: "room history: sqlite:PATH[?sync=full] (embedded), postgres://USER:PASS@HOST:PORT/DB (shared), memory, or off",
+    get: (c) => c.store,
+    set: (c, v) => void (c.store = v as StoreSetting),
+  },
+  {
+    flag: "retention-messages",
+    env: "PARLEY_RETENTION_MESSAGES",
+    kind: "count",
+    doc: "messages of history kept per room (the newest); 0 = no bound",
+    get: (c) => c.retention.maxMessages,
+    set: (c, v) => void (c.retention.maxMessages = v as number),
+  },
+  {
+    flag: "retention-age-ms",
+    env: "PARLEY_RETENTION_AGE_MS",
+    kind: "count",
+    doc: "history older than this is dropped, ms (default 30 days); 0 = no bound",
+    get: (c) => c.retention.maxAgeMs,
+    set: (c, v) => void (c.retention.maxAgeMs = v as number),
   },
   {
     flag: "log-level",
@@ -218,6 +248,11 @@ export const SETTINGS: readonly Setting[] = [
     "a reader with more than this many bytes queued is cut at once (SLOW_CONSUMER)",
   ),
   limit(
+    "history-page-max",
+    "historyPageMax",
+    "largest history page and join backlog a client may ask for, messages",
+  ),
+  limit(
     "shutdown-grace-ms",
     "shutdownGraceMs",
     "on SIGINT/SIGTERM, time to flush before cutting connections, ms",
@@ -234,6 +269,9 @@ export function defaultConfig(): Config {
     wsDeflate: false,
     webRoot: DEFAULT_WEB_ROOT,
     roomsPath: DEFAULT_ROOMS_PATH,
+    store: parseStoreSetting("sqlite:data/parley.db"),
+    // 10,000 messages per room (a few MB each) for 30 days: a chat's working memory, not an archive
+    retention: { maxMessages: 10_000, maxAgeMs: 30 * 24 * 60 * 60 * 1000 },
     logLevel: "info",
     limits: { ...DEFAULT_LIMITS },
   };
@@ -246,6 +284,13 @@ export class ConfigError extends Error {
 
 function parseValue(s: Setting, raw: string, from: string): Value {
   switch (s.kind) {
+    case "store":
+      try {
+        return parseStoreSetting(raw);
+      } catch (err) {
+        if (err instanceof StoreSettingError) throw new ConfigError(`${from}: ${err.message}`);
+        throw err;
+      }
     case "list": {
       if (raw.trim() === "none") return [];
       const items = raw
@@ -334,7 +379,9 @@ export function helpText(): string {
           ? "resources/chat_rooms_metadatas.json"
           : Array.isArray(v)
             ? v.join(",") || "none"
-            : String(v);
+            : typeof v === "object"
+              ? "sqlite:data/parley.db"
+              : String(v);
     return `  --${s.flag.padEnd(27)} ${s.env.padEnd(32)} default ${shown}\n      ${s.doc}`;
   });
   return `Usage: parley [options]   (each option also reads the environment variable shown)\n\n${rows.join("\n")}\n`;

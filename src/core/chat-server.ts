@@ -1,8 +1,11 @@
 import type {
   Command,
   FrameError,
+  HistoryCommand,
+  JoinRoomCommand,
   MemberInfo,
   PublicLimits,
+  ResumeStatus,
   UserMessageEvent,
 } from "../protocol/index.js";
 import {
@@ -14,6 +17,7 @@ import {
   PROTOCOL_VERSION,
   shouldReconnect,
 } from "../protocol/index.js";
+import { CatchUp, type CatchUpHost, planJoin } from "./catch-up.js";
 import { ChatError, ConnectionRefused } from "./errors.js";
 import { randomId, SESSION_ID_LENGTH } from "./ids.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -24,7 +28,8 @@ import {
 } from "./middleware.js";
 import { CounterMetrics } from "./counter-metrics.js";
 import { RecentIds, type RecentIdsOptions } from "./dedup.js";
-import type { Clock, Connection, Logger, Metrics } from "./ports.js";
+import { type LogEntry, MessageLog, toEvent } from "./message-log.js";
+import type { Clock, Connection, Logger, MessageStore, Metrics, RetentionPolicy } from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
 import { Membership } from "./membership.js";
 import type { Room } from "./room.js";
@@ -42,7 +47,16 @@ export interface ChatServerOptions {
   middleware?: readonly ConnectionMiddleware[];
   /** bounds of the resend-deduplication memory (see dedup.ts for the defaults) */
   dedup?: Partial<RecentIdsOptions>;
+  /** where room history is kept; undefined: only the recent in-memory tail (`--store off`) */
+  store?: MessageStore;
+  /** how much history each room keeps (default: no bound) */
+  retention?: RetentionPolicy;
+  /** committed messages kept in memory per room for replays (default 100) */
+  tailSize?: number;
 }
+
+/** A history page without `l`. */
+const DEFAULT_HISTORY_PAGE = 50;
 
 /** Deadline sweeps run at least this often, and at most every MIN_SWEEP_MS (ms). */
 const SWEEP_MS = 1_000;
@@ -65,13 +79,16 @@ const CLOSE_FLUSH_MS = 5_000;
  * (accept) and the session pulls commands from them; every command is decoded once, routed here,
  * and each resulting event is encoded once and queued on every recipient.
  */
-export class ChatServer implements SessionHost {
+export class ChatServer implements SessionHost, CatchUpHost {
   readonly limits: Limits;
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly rooms: RoomManager;
   /** who is in which room, and the one fan-out path */
   readonly membership: Membership;
+  /** room streams: offsets, durability, recent tail, history */
+  readonly log: MessageLog;
+  readonly replayLowWater: number;
   private readonly logger: Logger;
   private readonly users: UserRegistry;
   private readonly pipeline: MiddlewarePipeline;
@@ -94,8 +111,19 @@ export class ChatServer implements SessionHost {
     this.users = new UserRegistry(this.limits.maxNameChars);
     this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
     this.recentIds = new RecentIds(this.clock, options.dedup);
+    this.log = new MessageLog({
+      store: options.store,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      ...(options.tailSize !== undefined && { tailSize: options.tailSize }),
+      retention: options.retention ?? { maxMessages: 0, maxAgeMs: 0 },
+      onFailed: (entries, err) => this.storeFailed(entries, err),
+    });
     const l = this.limits;
+    this.replayLowWater = Math.floor(l.maxOutboundBytes / 2);
     this.publicLimits = {
+      historyPageMax: l.historyPageMax,
       maxMessageChars: l.maxMessageChars,
       maxLineBytes: l.maxLineBytes,
       maxRoomsPerSession: l.maxRoomsPerSession,
@@ -110,12 +138,25 @@ export class ChatServer implements SessionHost {
     return this.sessions.size;
   }
 
-  /** true from start() until stop() begins: what /readyz reports */
-  get ready(): boolean {
-    return this.accepting;
+  /** what /readyz reports: accepting (from start() until stop() begins) and the store answering */
+  readiness(): { ready: boolean; detail: string } {
+    const store = this.log.stored ? (this.log.storeHealthy ? "ok" : "failing") : "off";
+    return {
+      ready: this.accepting && this.log.storeHealthy,
+      detail: `chat: ${this.accepting ? "accepting" : "not accepting"}\nstore: ${store}\n`,
+    };
   }
 
-  start(): void {
+  /** Opens the room streams (and reloads the resend-dedup memory from the store), then accepts. */
+  async start(): Promise<void> {
+    await this.log.open([...this.rooms.rooms()].map((r) => r.name));
+    const since = this.clock.now() - this.recentIds.ttlMs;
+    for (const m of await this.log.recentWithClientIds(since, this.recentIds.maxEntries)) {
+      if (m.key === undefined || m.cid === undefined) continue;
+      const event = toEvent(m);
+      this.recentIds.remember(m.key, m.cid, event, JSON.stringify(event).length, m.ts);
+    }
+    this.log.start();
     this.accepting = true;
     this.scheduleSweep();
   }
@@ -210,11 +251,10 @@ export class ChatServer implements SessionHost {
   handleLine(session: Session, text: string): void {
     const cmd = decodeCommand(text);
     if (cmd instanceof DecodeError) {
-      session.sendError(
-        cmd.code,
-        cmd.message,
-        cmd.cmd !== undefined ? { cmd: cmd.cmd } : undefined,
-      );
+      session.sendError(cmd.code, cmd.message, {
+        ...(cmd.cmd !== undefined && { cmd: cmd.cmd }),
+        ...(cmd.room !== undefined && { r: cmd.room }),
+      });
       return;
     }
     this.metrics.commandReceived(cmd._ct);
@@ -255,7 +295,10 @@ export class ChatServer implements SessionHost {
       case "send_message":
         return this.sendMessage(session, cmd.r, cmd.c, cmd.cid);
       case "join_room":
-        return this.join(session, this.rooms.get(cmd.r));
+        return this.join(session, this.rooms.get(cmd.r), cmd);
+      case "history":
+        session.extended = true;
+        return this.history(session, cmd);
       case "leave_room": {
         const room = this.rooms.get(cmd.r);
         if (!this.membership.has(session, room)) {
@@ -342,8 +385,12 @@ export class ChatServer implements SessionHost {
     const prior = key !== undefined && cid !== undefined ? this.recentIds.get(key, cid) : undefined;
     if (prior !== undefined) {
       // A resend after a reconnect of a message already broadcast: only its sender gets the
-      // original event again (to clear its outbox); nobody sees the message twice.
-      session.deliver(new EncodedEvent(prior));
+      // original event again (to clear its outbox); nobody sees the message twice. While the
+      // original is not durable yet, the very same event goes (withdrawn with it if it fails).
+      const s = prior.id !== undefined ? this.log.stream(prior.r) : undefined;
+      const pending =
+        s !== undefined && prior.id! > s.committed ? s.tailFrom(prior.id!)[0] : undefined;
+      session.deliver(pending?.event ?? new EncodedEvent(prior));
       return;
     }
     const room = this.rooms.get(roomName);
@@ -358,22 +405,86 @@ export class ChatServer implements SessionHost {
       );
     }
     if (text.length === 0) throw new ChatError(ErrorCode.MESSAGE_EMPTY, "empty message", room.name);
-    const message: UserMessageEvent = {
-      _et: "user_message",
-      r: room.name,
-      u: session.userId,
-      c: text,
-      id: room.nextMessageId(),
-      ts: this.clock.now(),
-      n: session.name,
-      ...(cid !== undefined && { cid }),
-    };
-    const event = new EncodedEvent(message);
-    this.membership.publish(room, event, session);
+    const entry = this.log.append(
+      room.name,
+      {
+        ts: this.clock.now(),
+        user: session.userId,
+        name: session.name,
+        text,
+        ...(cid !== undefined && key !== undefined && { cid, key }),
+        ...(cid !== undefined && key === undefined && { cid }),
+      },
+      session,
+    );
+    this.membership.publish(room, entry.event, session);
     if (key !== undefined && cid !== undefined) {
-      this.recentIds.remember(key, cid, message, event.json.length);
+      this.recentIds.remember(
+        key,
+        cid,
+        entry.event.event as UserMessageEvent,
+        entry.event.json.length,
+      );
     }
     this.metrics.broadcastDuration(performance.now() - started);
+  }
+
+  /** MessageLog: these messages could not be stored; they reached nobody. Their senders are told. */
+  private storeFailed(entries: readonly LogEntry[], err: unknown): void {
+    for (const e of entries) {
+      const { key, cid, room } = e.msg;
+      if (key !== undefined && cid !== undefined) this.recentIds.forget(key, cid);
+      e.sender?.sendError(
+        ErrorCode.STORE_UNAVAILABLE,
+        `the message could not be stored (${String(err)}); it was not delivered: send it again`,
+        { cmd: "send_message", r: room, ...(cid !== undefined && { cid }) },
+      );
+    }
+  }
+
+  /** A page of a room's history, answered with a `history` event (or an error). */
+  private history(session: Session, cmd: HistoryCommand): void {
+    const room = this.rooms.get(cmd.r);
+    const l = cmd.l ?? DEFAULT_HISTORY_PAGE;
+    const max = this.limits.historyPageMax;
+    if (l > max) throw new ChatError(ErrorCode.BAD_LIMIT, `a page is at most ${max}`, room.name);
+    const s = this.log.stream(room.name);
+    const bound = cmd.before ?? cmd.after;
+    if (bound !== undefined && bound > s.head + (cmd.before !== undefined ? 1 : 0)) {
+      throw new ChatError(
+        ErrorCode.BAD_OFFSET,
+        `offset ${bound} is beyond the latest message of "${room.name}" (${s.head})`,
+        room.name,
+      );
+    }
+    const page =
+      cmd.after !== undefined
+        ? this.log.readAfter(room.name, cmd.after, l)
+        : this.log.readBefore(room.name, cmd.before ?? s.committed + 1, l);
+    page.then(
+      (ms) => {
+        const more =
+          cmd.after !== undefined
+            ? (ms.at(-1)?.id ?? cmd.after) < s.committed
+            : ms.length > 0 && ms[0]!.id! > s.first;
+        session.deliver(
+          new EncodedEvent({
+            _et: "history",
+            r: room.name,
+            e: s.epoch,
+            ms,
+            first: s.first,
+            head: s.committed,
+            more,
+          }),
+        );
+      },
+      (err: unknown) =>
+        session.sendError(ErrorCode.STORE_UNAVAILABLE, `history unavailable: ${String(err)}`, {
+          cmd: "history",
+          r: room.name,
+        }),
+    );
   }
 
   // ------------------------------------------------------------------ membership
@@ -384,7 +495,7 @@ export class ChatServer implements SessionHost {
     return list;
   }
 
-  private join(session: Session, room: Room): void {
+  private join(session: Session, room: Room, cmd: JoinRoomCommand): void {
     if (this.membership.has(session, room)) {
       throw new ChatError(
         ErrorCode.ALREADY_IN_ROOM,
@@ -399,23 +510,82 @@ export class ChatServer implements SessionHost {
         room.name,
       );
     }
-    this.membership.add(session, room);
+    const plan = planJoin(cmd, this.log.stream(room.name), this.limits.historyPageMax);
+    if (plan.from === undefined) {
+      this.membership.add(session, room);
+      this.announceJoin(session, room, plan.status, 0);
+      return;
+    }
+    this.membership.addPending(session, room);
+    const c = new CatchUp(this, session, room, plan.from, plan.status);
+    session.catchUps.add(c);
+    c.pump();
+  }
+
+  /** CatchUp: it has replayed everything up to the room's latest: live from here. */
+  goLive(c: CatchUp): void {
+    c.session.catchUps.delete(c);
+    this.membership.goLive(c.session, c.room);
+    this.announceJoin(c.session, c.room, c.status, c.replayed);
+  }
+
+  /** CatchUp: the store failed mid-replay: the join is undone and the client told to retry. */
+  abandon(c: CatchUp, err: unknown): void {
+    c.session.catchUps.delete(c);
+    this.membership.remove(c.session, c.room);
+    c.session.sendError(
+      ErrorCode.STORE_UNAVAILABLE,
+      `history could not be read (${String(err)}): join again later`,
+      { cmd: "join_room", r: c.room.name },
+    );
+  }
+
+  /** The joiner gets the member list (and where its stream stands), then everyone sees it join. */
+  private announceJoin(
+    session: Session,
+    room: Room,
+    status: ResumeStatus | undefined,
+    replayed: number,
+  ): void {
     const list = this.members(room);
+    const s = this.log.stream(room.name);
     session.deliver(
       new EncodedEvent({
         _et: "user_joined_room",
         r: room.name,
         us: list.map((m) => m.u),
-        ...(session.extended && { ms: list }),
+        ...(session.extended && {
+          ms: list,
+          e: s.epoch,
+          o: s.head,
+          ...(status !== undefined && { rs: status }),
+          ...(replayed > 0 && { rp: replayed }),
+        }),
       }),
     );
     this.membership.publish(room, this.participation(room, session, "joined"));
   }
 
-  /** Members (the leaver included) see `left`, then the leaver is removed. */
+  /**
+   * Members (the leaver included) see `left`, then the leaver is removed. One still catching up
+   * was never announced: only it is told.
+   */
   private leave(session: Session, room: Room): void {
-    this.membership.publish(room, this.participation(room, session, "left"));
+    const left = this.participation(room, session, "left");
+    if (this.membership.isLive(session, room)) this.membership.publish(room, left);
+    else {
+      this.cancelCatchUp(session, room);
+      session.deliver(left);
+    }
     this.membership.remove(session, room);
+  }
+
+  private cancelCatchUp(session: Session, room: Room): void {
+    for (const c of session.catchUps) {
+      if (c.room !== room) continue;
+      c.cancel();
+      session.catchUps.delete(c);
+    }
   }
 
   private participation(room: Room, session: Session, s: "joined" | "left"): EncodedEvent {
@@ -461,15 +631,18 @@ export class ChatServer implements SessionHost {
       );
     }
     session.markClosed();
+    for (const c of session.catchUps) c.cancel();
+    session.catchUps.clear();
     for (const room of [...this.membership.roomsOf(session)]) {
+      const live = this.membership.isLive(session, room);
       this.membership.remove(session, room);
-      this.membership.publish(room, this.participation(room, session, "left"));
+      if (live) this.membership.publish(room, this.participation(room, session, "left"));
     }
     this.users.release(session.userId, session.name);
     this.sessions.delete(session);
     this.metrics.connectionClosed(session.conn.transport, code);
     this.pipeline.close(session.ctx, { code, message });
-    session.conn.close({ code, message }, flushMs);
+    session.closeConnection({ code, message }, flushMs);
   }
 
   /**
@@ -548,6 +721,9 @@ export class ChatServer implements SessionHost {
       // the queued `left` events be written between batches instead of piling up in memory.
       if ((i + 1) % SHUTDOWN_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
     }
+    // The last accepted messages are committed (and their echoes released) before the store
+    // is closed by the app.
+    await this.log.stop();
   }
 }
 

@@ -49,4 +49,18 @@ export class CounterMetrics implements Metrics {
     this.rateLimitHits++;
   }
   broadcastDuration(_ms: number): void {}
+  storeCommits = 0;
+  storeMessages = 0;
+  readonly storeErrors = new Map<string, number>();
+  storeIsUp = true;
+  storeCommitted(messages: number, _ms: number): void {
+    this.storeCommits++;
+    this.storeMessages += messages;
+  }
+  storeError(op: string): void {
+    this.storeErrors.set(op, (this.storeErrors.get(op) ?? 0) + 1);
+  }
+  storeUp(up: boolean): void {
+    this.storeIsUp = up;
+  }
 }

@@ -62,6 +62,14 @@ export class RecentIds {
     this.options = { ...DEFAULT_RECENT_IDS, ...options };
   }
 
+  get ttlMs(): number {
+    return this.options.ttlMs;
+  }
+
+  get maxEntries(): number {
+    return this.options.maxEntries;
+  }
+
   /** Number of (key, cid) pairs remembered. */
   get size(): number {
     return this.entries;
@@ -79,11 +87,20 @@ export class RecentIds {
     return entry.event;
   }
 
-  /** Remembers that (key, cid) produced `event`, whose JSON is `chars` long. */
-  remember(key: string, cid: string, event: UserMessageEvent, chars: number): void {
+  /**
+   * Remembers that (key, cid) produced `event`, whose JSON is `chars` long, at time `at` (default
+   * now; older when reloaded from the store after a restart).
+   */
+  remember(
+    key: string,
+    cid: string,
+    event: UserMessageEvent,
+    chars: number,
+    at = this.clock.now(),
+  ): void {
     const o = this.options;
     if (key.length > o.maxIdChars || cid.length > o.maxIdChars) return;
-    const now = this.clock.now();
+    const now = at;
     let inner = this.byKey.get(key);
     if (inner === undefined) inner = new Map();
     else this.byKey.delete(key);
@@ -110,6 +127,13 @@ export class RecentIds {
       if (first === undefined) break;
       this.dropOldest(first[0], first[1]);
     }
+  }
+
+  /** Forgets (key, cid): its message was not stored after all, so a resend is a new message. */
+  forget(key: string, cid: string): void {
+    const inner = this.byKey.get(key);
+    const entry = inner?.get(cid);
+    if (inner !== undefined && entry !== undefined) this.drop(key, inner, cid, entry);
   }
 
   private expire(key: string, inner: Map<string, Entry>, now: number): void {

@@ -69,6 +69,8 @@ export interface Limits {
   maxOutboundHardBytes: number;
   /** on shutdown, time allowed to flush queued output before connections are cut, in ms */
   shutdownGraceMs: number;
+  /** largest history page (`history.l`) and join backlog (`join_room.b`), messages */
+  historyPageMax: number;
 }
 
 export const LOOPBACK: readonly string[] = Object.freeze(["127.0.0.0/8", "::1/128"]);
@@ -102,4 +104,5 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   writeDeadlineMs: 5_000,
   maxOutboundHardBytes: 8 * 1024 * 1024,
   shutdownGraceMs: 10_000,
+  historyPageMax: 200,
 });

@@ -11,6 +11,10 @@ const NO_MEMBERS: ReadonlySet<Session> = new Set();
  * and the one path by which an event reaches a room's members. Membership is kept as two maps
  * (room -> members, session -> rooms), as socket.io-adapter does.
  *
+ * A session that joins with a replay (CatchUp) is first a member on its own side only (it may
+ * send to the room and the room counts against its limit) and goes live, into the room's side
+ * and so into its fan-out and member lists, once it has caught up.
+ *
  * Flow control lives here because the fan-out is where a sender meets its readers: when an event
  * of `sender` is queued on a member whose queue is above the high-water mark, the sender is held
  * back (its input is no longer read) until that member drains. A burst is then paced by the
@@ -37,13 +41,28 @@ export class Membership {
     return this.byRoom.get(room) ?? NO_MEMBERS;
   }
 
+  /** Whether `session` is a live member of `room` (it receives its events). */
+  isLive(session: Session, room: Room): boolean {
+    return this.byRoom.get(room)?.has(session) ?? false;
+  }
+
+  /** Adds a live member. */
   add(session: Session, room: Room): void {
-    let members = this.byRoom.get(room);
-    if (members === undefined) this.byRoom.set(room, (members = new Set()));
-    members.add(session);
+    this.addPending(session, room);
+    this.goLive(session, room);
+  }
+
+  /** Adds a member that does not receive the room's events yet (it is catching up). */
+  addPending(session: Session, room: Room): void {
     let rooms = this.bySession.get(session);
     if (rooms === undefined) this.bySession.set(session, (rooms = new Set()));
     rooms.add(room);
+  }
+
+  goLive(session: Session, room: Room): void {
+    let members = this.byRoom.get(room);
+    if (members === undefined) this.byRoom.set(room, (members = new Set()));
+    members.add(session);
   }
 
   remove(session: Session, room: Room): void {

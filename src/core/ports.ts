@@ -47,9 +47,15 @@ export interface Clock {
   now(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /**
+   * Runs `fn` once the current turn of the event loop has handled its I/O (setImmediate): what
+   * "everything accepted in one turn" is measured by.
+   */
+  defer(fn: () => void): void;
 }
 
 export const systemClock: Clock = {
+  defer: (fn) => void setImmediate(fn),
   now: () => Date.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
@@ -92,6 +98,12 @@ export interface Metrics {
   rateLimited(): void;
   /** time from a message's arrival to its fan-out being queued on every member, in ms */
   broadcastDuration(ms: number): void;
+  /** a batch of `messages` committed to the store in `ms` */
+  storeCommitted(messages: number, ms: number): void;
+  /** a store operation failed */
+  storeError(op: "append" | "read" | "trim"): void;
+  /** the store started failing (false) or answers again (true) */
+  storeUp(up: boolean): void;
 }
 
 // ------------------------------------------------------------------ history

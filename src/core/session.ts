@@ -1,8 +1,10 @@
 import type { FrameError } from "../protocol/index.js";
 import { DisconnectCode, EncodedEvent } from "../protocol/index.js";
+import type { CatchUp } from "./catch-up.js";
 import type { Limits } from "./limits.js";
+import type { EventHolder, MessageLog } from "./message-log.js";
 import type { ConnectionContext } from "./middleware.js";
-import type { Clock, Connection, Metrics } from "./ports.js";
+import type { Clock, CloseReason, Connection, Metrics } from "./ports.js";
 import { TokenBucket } from "./token-bucket.js";
 
 /** How a session ended: a disconnect code, or the peer went away. */
@@ -14,6 +16,7 @@ export interface SessionHost {
   readonly limits: Limits;
   readonly clock: Clock;
   readonly metrics: Metrics;
+  readonly log: MessageLog;
   handleLine(session: Session, text: string): void;
   handleFrameError(session: Session, error: FrameError): void;
   end(session: Session, code: EndCode, message: string, notify: boolean): void;
@@ -36,7 +39,7 @@ export interface SessionHost {
  * once when its queue passes `maxOutboundHardBytes`; so a reader that keeps reading, however
  * slowly, loses nothing, and one that stopped is cut within a bounded time and memory.
  */
-export class Session {
+export class Session implements EventHolder {
   /** display name; starts as the user id */
   name: string;
   /** when the last command was handled (or the session opened), for the idle timeout */
@@ -57,7 +60,18 @@ export class Session {
   closed = false;
   /** true while more than `maxOutboundBytes` is queued for this connection */
   congested = false;
+  /** rooms this session is catching up in before it goes live (see CatchUp) */
+  readonly catchUps = new Set<CatchUp>();
 
+  /**
+   * Events delivered behind messages not yet durable, with the generation each waits for (see
+   * MessageLog): they reach the connection, in order, once those messages are stored.
+   */
+  private held: EncodedEvent[] = [];
+  private heldGens: number[] = [];
+  private heldBytes = 0;
+  /** a close asked for while events were held: done once they are released */
+  private closeWhenReleased: { reason: CloseReason; flushMs: number } | undefined;
   private overflowed = false;
   /** when the kernel last took queued bytes, or the queue last started filling from empty */
   private progressAt: number;
@@ -68,7 +82,8 @@ export class Session {
   /** congested sessions this one waits on; it reads again when none is left */
   private blockedOn = 0;
   private readonly bucket: TokenBucket;
-  private held: string | FrameError | undefined;
+  /** a frame pulled but held back by the rate limit */
+  private heldFrame: string | FrameError | undefined;
   private throttledSince: number | undefined;
   private resumeTimer: unknown;
   private readingPaused = false;
@@ -106,8 +121,8 @@ export class Session {
       this.outboundEmpty = false;
       this.progressAt = this.host.clock.now();
     }
-    this.conn.send(event);
-    if (this.conn.bufferedBytes > this.host.limits.maxOutboundBytes) this.onBacklog();
+    this.enqueue(event);
+    if (this.queuedBytes > this.host.limits.maxOutboundBytes) this.onBacklog();
     return true;
   }
 
@@ -115,7 +130,55 @@ export class Session {
   deliverFinal(event: EncodedEvent): void {
     if (this.closed) return;
     if (event.extension && !this.extended) return;
-    this.conn.send(event);
+    this.enqueue(event);
+  }
+
+  /** Bytes queued for this client: held behind a commit, in the server, and not yet in the kernel. */
+  get queuedBytes(): number {
+    return this.heldBytes + this.conn.bufferedBytes;
+  }
+
+  private enqueue(event: EncodedEvent): void {
+    const gen = this.host.log.holdingGen;
+    if (gen === 0) {
+      this.conn.send(event);
+      return;
+    }
+    if (this.held.length === 0) this.host.log.hold(this);
+    this.held.push(event);
+    this.heldGens.push(gen);
+    this.heldBytes += event.json.length + 2;
+  }
+
+  /** MessageLog: the messages before generation `upTo` are durable (or `dropped`). */
+  releaseHeld(upTo: number, dropped: ReadonlySet<EncodedEvent> | undefined): boolean {
+    const held = this.held;
+    let n = 0;
+    for (; n < held.length && this.heldGens[n]! <= upTo; n++) {
+      const event = held[n]!;
+      this.heldBytes -= event.json.length + 2;
+      if (dropped === undefined || !dropped.has(event)) this.conn.send(event);
+    }
+    if (n === held.length) {
+      this.held = [];
+      this.heldGens = [];
+      this.heldBytes = 0;
+    } else {
+      held.splice(0, n);
+      this.heldGens.splice(0, n);
+    }
+    if (this.held.length === 0 && this.closeWhenReleased !== undefined) {
+      const { reason, flushMs } = this.closeWhenReleased;
+      this.closeWhenReleased = undefined;
+      this.conn.close(reason, flushMs);
+    }
+    return this.held.length > 0;
+  }
+
+  /** Closes the connection once what is queued for it has gone (held events included). */
+  closeConnection(reason: CloseReason, flushMs: number): void {
+    if (this.held.length > 0) this.closeWhenReleased = { reason, flushMs };
+    else this.conn.close(reason, flushMs);
   }
 
   sendError(
@@ -129,7 +192,7 @@ export class Session {
 
   private onBacklog(): void {
     const limits = this.host.limits;
-    const queued = this.conn.bufferedBytes;
+    const queued = this.queuedBytes;
     if (queued > limits.maxOutboundHardBytes) {
       this.overflowed = true;
       this.host.metrics.slowConsumerDisconnect("hard_limit");
@@ -184,8 +247,9 @@ export class Session {
    */
   onOutboundProgress(): void {
     this.progressAt = this.host.clock.now();
-    const queued = this.conn.bufferedBytes;
+    const queued = this.queuedBytes;
     if (queued === 0) this.outboundEmpty = true;
+    if (this.catchUps.size > 0) for (const c of this.catchUps) c.pump();
     if (!this.congested || queued > this.host.limits.maxOutboundBytes) return;
     this.congested = false;
     this.clearDeadline();
@@ -243,8 +307,8 @@ export class Session {
         this.pauseReading();
         return;
       }
-      let frame = this.held;
-      this.held = undefined;
+      let frame = this.heldFrame;
+      this.heldFrame = undefined;
       if (frame === undefined) frame = framer.next();
       if (frame === undefined) {
         if (framer.buffered === 0) this.partialSince = 0;
@@ -284,7 +348,7 @@ export class Session {
   }
 
   private holdBack(frame: string | FrameError, now: number, wait: number): void {
-    this.held = frame;
+    this.heldFrame = frame;
     this.pauseReading();
     const limits = this.host.limits;
     if (this.throttledSince === undefined) {
@@ -317,7 +381,7 @@ export class Session {
    */
   markClosed(): void {
     this.closed = true;
-    this.held = undefined;
+    this.heldFrame = undefined;
     this.congested = false;
     this.clearDeadline();
     this.releaseWaiters();

@@ -11,8 +11,11 @@ export interface HttpServerOptions {
   port: number;
   /** folder of the built web client, served at `/` */
   webRoot: string;
-  /** what /readyz reports: true after bootstrap, false again once shutdown begins */
-  isReady(): boolean;
+  /**
+   * what /readyz reports: ready after bootstrap while the message store answers, not ready again
+   * once shutdown begins; `detail` is the body (one `check: state` per line)
+   */
+  readiness(): { ready: boolean; detail: string };
   /** source of `GET /metrics`; absent: 404 */
   metrics?: MetricsExposition;
   logger?: Logger;
@@ -86,10 +89,15 @@ export class HttpServer {
     switch (path) {
       case "/healthz":
         return send(res, 200, "text/plain; charset=utf-8", "ok\n");
-      case "/readyz":
-        return this.options.isReady()
-          ? send(res, 200, "text/plain; charset=utf-8", "ready\n")
-          : send(res, 503, "text/plain; charset=utf-8", "not ready\n");
+      case "/readyz": {
+        const r = this.options.readiness();
+        return send(
+          res,
+          r.ready ? 200 : 503,
+          "text/plain; charset=utf-8",
+          `${r.ready ? "ready" : "not ready"}\n${r.detail}`,
+        );
+      }
       case "/metrics": {
         const m = this.options.metrics;
         if (!m) return send(res, 404, "text/plain; charset=utf-8", "metrics are off\n");

@@ -44,6 +44,10 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly sendersHeldBack: Counter;
   private readonly rateLimitHits: Counter;
   private readonly broadcast: Histogram;
+  private readonly storeCommits: Histogram;
+  private readonly storeMessages: Counter;
+  private readonly storeErrors: Counter<"op">;
+  private readonly storeUpGauge: Gauge;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const p = options.prefix ?? "parley_";
@@ -139,6 +143,29 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
       ],
       registers,
     });
+    this.storeCommits = new Histogram({
+      name: `${p}store_commit_duration_seconds`,
+      help: "Time to commit one batch (the messages accepted in one event-loop turn) to the message store",
+      buckets: [1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 1],
+      registers,
+    });
+    this.storeMessages = new Counter({
+      name: `${p}store_messages_total`,
+      help: "Messages committed to the message store",
+      registers,
+    });
+    this.storeErrors = new Counter({
+      name: `${p}store_errors_total`,
+      help: "Message store operations that failed, by operation (append: messages refused to their senders)",
+      labelNames: ["op"],
+      registers,
+    });
+    this.storeUpGauge = new Gauge({
+      name: `${p}store_up`,
+      help: "1 while the message store answers, 0 while it fails (then /readyz answers 503)",
+      registers,
+    });
+    this.storeUpGauge.set(1);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -191,5 +218,18 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
 
   broadcastDuration(ms: number): void {
     this.broadcast.observe(ms / 1000);
+  }
+
+  storeCommitted(messages: number, ms: number): void {
+    this.storeCommits.observe(ms / 1000);
+    this.storeMessages.inc(messages);
+  }
+
+  storeError(op: "append" | "read" | "trim"): void {
+    this.storeErrors.inc({ op });
+  }
+
+  storeUp(up: boolean): void {
+    this.storeUpGauge.set(up ? 1 : 0);
   }
 }

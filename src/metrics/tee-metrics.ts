@@ -39,4 +39,13 @@ export class TeeMetrics implements Metrics {
   broadcastDuration(ms: number): void {
     for (const t of this.targets) t.broadcastDuration(ms);
   }
+  storeCommitted(messages: number, ms: number): void {
+    for (const t of this.targets) t.storeCommitted(messages, ms);
+  }
+  storeError(op: "append" | "read" | "trim"): void {
+    for (const t of this.targets) t.storeError(op);
+  }
+  storeUp(up: boolean): void {
+    for (const t of this.targets) t.storeUp(up);
+  }
 }

@@ -8,6 +8,8 @@ export class DecodeError {
     readonly message: string,
     /** the `_ct` of the offending command, when it could be read */
     readonly cmd?: string,
+    /** the room the command named, when it could be read */
+    readonly room?: string,
   ) {}
 }
 
@@ -33,6 +35,34 @@ function finite(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+/** An optional offset: absent, or a whole number >= 0 (else BAD_OFFSET). */
+function optOffset(
+  o: Fields,
+  key: string,
+  ct: string,
+  r: string,
+): number | undefined | DecodeError {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0
+    ? v
+    : new DecodeError(
+        ErrorCode.BAD_OFFSET,
+        `${ct}: "${key}" must be a whole number >= 0 (a message id)`,
+        ct,
+        r,
+      );
+}
+
+/** An optional count: absent, or a whole number >= 1 (else BAD_LIMIT; the server checks the top). */
+function optCount(o: Fields, key: string, ct: string, r: string): number | undefined | DecodeError {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 1
+    ? v
+    : new DecodeError(ErrorCode.BAD_LIMIT, `${ct}: "${key}" must be a whole number >= 1`, ct, r);
+}
+
 /**
  * Decodes one command from the text of one line or frame. Unknown extra fields are ignored (as
  * the original's serde decoder does); a wrong type or a missing field is a BAD_COMMAND.
@@ -53,7 +83,48 @@ export function decodeCommand(text: string): Command | DecodeError {
     return new DecodeError(ErrorCode.BAD_COMMAND, "a command is a JSON object with a _ct field");
   }
   switch (ct) {
-    case "join_room":
+    case "join_room": {
+      const r = str(o, "r", ct);
+      if (typeof r !== "string") return r;
+      const off = optOffset(o, "o", ct, r);
+      if (off instanceof DecodeError) return off;
+      const e = optStr(o, "e", ct);
+      if (e instanceof DecodeError) return e;
+      const b = optCount(o, "b", ct, r);
+      if (b instanceof DecodeError) return b;
+      return {
+        _ct: ct,
+        r,
+        ...(off !== undefined && { o: off }),
+        ...(e !== undefined && { e }),
+        ...(b !== undefined && { b }),
+      };
+    }
+    case "history": {
+      const r = str(o, "r", ct);
+      if (typeof r !== "string") return r;
+      const before = optOffset(o, "before", ct, r);
+      if (before instanceof DecodeError) return before;
+      const after = optOffset(o, "after", ct, r);
+      if (after instanceof DecodeError) return after;
+      if (before !== undefined && after !== undefined) {
+        return new DecodeError(
+          ErrorCode.BAD_COMMAND,
+          `${ct}: give "before" or "after", not both`,
+          ct,
+          r,
+        );
+      }
+      const l = optCount(o, "l", ct, r);
+      if (l instanceof DecodeError) return l;
+      return {
+        _ct: ct,
+        r,
+        ...(before !== undefined && { before }),
+        ...(after !== undefined && { after }),
+        ...(l !== undefined && { l }),
+      };
+    }
     case "leave_room":
     case "list_members": {
       const r = str(o, "r", ct);

@@ -22,6 +22,15 @@ export const ErrorCode = {
   NAME_INVALID: "NAME_INVALID",
   /** a length-prefixed frame announced an impossible length (0 or above the limit) */
   BAD_LENGTH: "BAD_LENGTH",
+  /** a history or resume offset that is not a whole number >= 0, or beyond the room's latest */
+  BAD_OFFSET: "BAD_OFFSET",
+  /** a history page size or join backlog out of range (1 to the server's historyPageMax) */
+  BAD_LIMIT: "BAD_LIMIT",
+  /**
+   * the message store failed: a `send_message` answered with it was not stored and not delivered
+   * to anyone (send it again later); a history request could not be read
+   */
+  STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

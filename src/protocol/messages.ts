@@ -28,6 +28,16 @@ export interface MemberInfo {
 export interface JoinRoomCommand {
   _ct: "join_room";
   r: string;
+  /**
+   * extension: resume. The last offset (`user_message.id`) this client saw in the room: the
+   * server first replays every message after it, then goes live (see docs/protocol.md, "History
+   * and resume").
+   */
+  o?: number;
+  /** extension: the epoch `o` belongs to (from `user_joined_room.e` or `history.e`) */
+  e?: string;
+  /** extension: on a join without `o`, replay this many of the latest messages first */
+  b?: number;
 }
 export interface LeaveRoomCommand {
   _ct: "leave_room";
@@ -68,6 +78,17 @@ export interface ListMembersCommand {
   _ct: "list_members";
   r: string;
 }
+/**
+ * extension: a page of a room's history. `before` pages backwards (the newest messages older than
+ * it; without either bound, the latest page), `after` forwards. `l` is the page size.
+ */
+export interface HistoryCommand {
+  _ct: "history";
+  r: string;
+  before?: number;
+  after?: number;
+  l?: number;
+}
 /** extension: liveness probe; `t` is echoed in the pong. */
 export interface PingCommand {
   _ct: "ping";
@@ -76,7 +97,12 @@ export interface PingCommand {
 
 export type OriginalCommand = JoinRoomCommand | LeaveRoomCommand | SendMessageCommand | QuitCommand;
 export type ExtensionCommand =
-  HelloCommand | SetNameCommand | ListRoomsCommand | ListMembersCommand | PingCommand;
+  | HelloCommand
+  | SetNameCommand
+  | ListRoomsCommand
+  | ListMembersCommand
+  | HistoryCommand
+  | PingCommand;
 export type Command = OriginalCommand | ExtensionCommand;
 export type CommandType = Command["_ct"];
 
@@ -108,7 +134,23 @@ export interface UserJoinedRoomEvent {
   us: string[];
   /** extension: members with display names, same order as `us` */
   ms?: MemberInfo[];
+  /** extension: the room stream's epoch: offsets are comparable only within one epoch */
+  e?: string;
+  /**
+   * extension: the room's latest offset when this join went live: the joiner has every message
+   * up to it that it asked for, and live messages follow with higher ids
+   */
+  o?: number;
+  /**
+   * extension, on a join with `o`: `exact` (everything after `o` was replayed), `gap` (`o` was
+   * older than the retained history: the replay started at the oldest message kept) or `reset`
+   * (`e` is not the room's epoch: its history was lost; nothing was replayed)
+   */
+  rs?: ResumeStatus;
+  /** extension: how many messages were replayed before this event */
+  rp?: number;
 }
+export type ResumeStatus = "exact" | "gap" | "reset";
 export type ParticipationStatus = "joined" | "left";
 export interface RoomParticipationEvent {
   _et: "room_participation";
@@ -125,7 +167,10 @@ export interface UserMessageEvent {
   r: string;
   u: string;
   c: string;
-  /** extension: per-room message sequence number, increasing by 1 */
+  /**
+   * extension: the message's offset in its room: increasing by 1, never reused, continuing across
+   * restarts (within the room's epoch)
+   */
   id?: number;
   /** extension: server time, ms since the epoch */
   ts?: number;
@@ -167,6 +212,19 @@ export interface RoomMembersEvent {
   r: string;
   ms: MemberInfo[];
 }
+/** extension: reply to history: a page of messages, oldest first. */
+export interface HistoryEvent {
+  _et: "history";
+  r: string;
+  /** the room stream's epoch */
+  e: string;
+  ms: UserMessageEvent[];
+  /** the oldest offset still retained, and the latest offset */
+  first: number;
+  head: number;
+  /** whether more messages lie beyond this page in its direction */
+  more: boolean;
+}
 /** extension: reply to ping. */
 export interface PongEvent {
   _et: "pong";
@@ -197,6 +255,8 @@ export interface DisconnectEvent {
 }
 
 export interface PublicLimits {
+  /** largest `l` of a history page and `b` of a join */
+  historyPageMax: number;
   maxMessageChars: number;
   maxLineBytes: number;
   maxRoomsPerSession: number;
@@ -213,6 +273,7 @@ export type ExtensionEvent =
   | ErrorEvent
   | RoomListEvent
   | RoomMembersEvent
+  | HistoryEvent
   | PongEvent
   | UserRenamedEvent
   | SlowDownEvent

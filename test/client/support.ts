@@ -18,6 +18,7 @@ export async function startParley(
   limits: Partial<Limits> = {},
 ): Promise<App> {
   const config = defaultConfig();
+  config.store = { kind: "memory" };
   config.host = "127.0.0.1";
   config.tcpPort = ports.tcp ?? 0;
   config.lpPort = ports.lp ?? 0;

@@ -47,7 +47,7 @@ describe("HTTP endpoints", { timeout: 20_000 }, () => {
     assert.equal(await health.text(), "ok\n");
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 200);
-    assert.equal(await ready.text(), "ready\n");
+    assert.equal(await ready.text(), "ready\nchat: accepting\nstore: ok\n");
   });
 
   it("serves the web client at / with a content security policy, and 404 elsewhere", async () => {

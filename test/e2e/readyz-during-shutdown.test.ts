@@ -22,6 +22,7 @@ describe("readiness during a real shutdown", { timeout: 20_000 }, () => {
         "--lp-port=off",
         "--http-port=0",
         "--shutdown-grace-ms=8000",
+        "--store=memory",
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
@@ -51,7 +52,7 @@ describe("readiness during a real shutdown", { timeout: 20_000 }, () => {
 
       const ready = await fetch(`${base}/readyz`);
       assert.equal(ready.status, 503);
-      assert.equal(await ready.text(), "not ready\n");
+      assert.equal(await ready.text(), "not ready\nchat: not accepting\nstore: ok\n");
       const health = await fetch(`${base}/healthz`);
       assert.equal(health.status, 200);
       await health.text();

@@ -116,7 +116,7 @@ async function startServer(port: number): Promise<number> {
     process.cwd(),
     "-t",
     target("server"),
-    `${node} --import tsx src/main.ts --host 127.0.0.1 --port ${port} --lp-port off --http-port off 2>&1 | tee ${serverLog}`,
+    `${node} --import tsx src/main.ts --host 127.0.0.1 --port ${port} --lp-port off --http-port off --store sqlite:${join(dir, "history.db")} 2>&1 | tee ${serverLog}`,
   );
   await until(
     () => /"tcp":\d+/.test(log()),

@@ -38,6 +38,7 @@ export async function startServer(
   config.tcpPort = 0;
   config.lpPort = 0;
   config.httpPort = 0;
+  config.store = { kind: "memory" };
   Object.assign(config.limits, { shutdownGraceMs: 2_000 }, options.limits);
   const metrics = new CounterMetrics();
   const app = await startApp({
@@ -246,7 +247,13 @@ export async function runServerToExit(
   return { code, output };
 }
 
-/** Spawned servers run without HTTP unless a test asks for it, so parallel tests never share :8081. */
+/**
+ * Spawned servers run without HTTP unless a test asks for it, so parallel tests never share :8081,
+ * and with an in-memory store unless a test names one, so none writes to the repo's data/.
+ */
 function httpOff(args: string[]): string[] {
-  return args.some((a) => a.startsWith("--http-port")) ? args : [...args, "--http-port", "off"];
+  const out = args.some((a) => a.startsWith("--http-port"))
+    ? args
+    : [...args, "--http-port", "off"];
+  return out.some((a) => a.startsWith("--store")) ? out : [...out, "--store", "memory"];
 }

@@ -122,6 +122,8 @@ describe("connection churn against a Parley process", () => {
         String(http),
         "--log-level",
         "warn",
+        "--store",
+        "memory",
       ],
       availableParallelism() - 1,
       http,

@@ -15,6 +15,7 @@ import {
 /** A real Parley in this process, line TCP on a free port, nothing else listening. */
 export async function startParley(limits: Partial<Limits> = {}): Promise<App & { port: number }> {
   const config = defaultConfig();
+  config.store = { kind: "memory" };
   config.host = "127.0.0.1";
   config.tcpPort = 0;
   config.lpPort = null;

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RecentIds } from "../../src/core/dedup.js";
 import type { UserMessageEvent } from "../../src/protocol/index.js";
-import { ManualClock } from "../client/support.js";
+import { ManualClock } from "../helpers/manual-clock.js";
 
 const msg = (c: string): UserMessageEvent => ({ _et: "user_message", r: "general", u: "u1", c });
 

@@ -9,11 +9,11 @@ const ROOMS = [
   { name: "b", description: "room b" },
 ];
 
-function setup(limits: Partial<Limits> = {}) {
+async function setup(limits: Partial<Limits> = {}) {
   const clock = new ManualClock();
   const metrics = new CounterMetrics();
   const chat = new ChatServer({ rooms: ROOMS, limits, clock, metrics });
-  chat.start();
+  await chat.start();
   const connect = async () => {
     const conn = new MemoryConnection();
     const session = (await chat.accept(conn))!;
@@ -24,7 +24,7 @@ function setup(limits: Partial<Limits> = {}) {
 
 describe("Session", () => {
   it("starts with login_successful, a user id as display name, and no rooms", async () => {
-    const { chat, connect } = setup();
+    const { chat, connect } = await setup();
     const { conn, session } = await connect();
     assert.deepEqual(conn.types(), ["login_successful"]);
     assert.equal(session.name, session.userId);
@@ -33,7 +33,7 @@ describe("Session", () => {
   });
 
   it("pulls commands at its rate: out of tokens it pauses reading and resumes when they refill", async () => {
-    const { clock, connect, metrics } = setup({
+    const { clock, connect, metrics } = await setup({
       ratePerSec: 10,
       rateBurst: 2,
       floodDisconnectMs: 0,
@@ -55,7 +55,7 @@ describe("Session", () => {
   });
 
   it("is disconnected for FLOODING when held back without a break past the hard cap", async () => {
-    const { clock, connect } = setup({
+    const { clock, connect } = await setup({
       ratePerSec: 10,
       rateBurst: 1,
       floodDisconnectMs: 1_000,
@@ -75,7 +75,7 @@ describe("Session", () => {
 
   /** Three members of room "a"; the `stuck` one has a backlog just under the mark. */
   async function roomOfThree(limits: Partial<Limits>) {
-    const t = setup({ ratePerSec: 1_000_000, rateBurst: 1_000_000, ...limits });
+    const t = await setup({ ratePerSec: 1_000_000, rateBurst: 1_000_000, ...limits });
     const sender = await t.connect();
     const stuck = await t.connect();
     const other = await t.connect();
@@ -199,7 +199,7 @@ describe("Session", () => {
   });
 
   it("joins, leaves and quits: membership is kept on both sides and released on close", async () => {
-    const { chat, connect } = setup();
+    const { chat, connect } = await setup();
     const { conn, session } = await connect();
     conn.input(
       { _ct: "join_room", r: "a" },
@@ -223,7 +223,7 @@ describe("Session", () => {
   });
 
   it("never closes a quiet member of a room for idleness; closes a connection in no room", async () => {
-    const { clock, connect } = setup({ idleTimeoutMs: 1_000 });
+    const { clock, connect } = await setup({ idleTimeoutMs: 1_000 });
     const reader = await connect();
     reader.conn.input({ _ct: "join_room", r: "a" });
     reader.session.onReadable();
@@ -236,7 +236,7 @@ describe("Session", () => {
   });
 
   it("closes a connection that sends no command within the first-command timeout", async () => {
-    const { clock, connect } = setup({ firstCommandTimeoutMs: 2_000, idleTimeoutMs: 0 });
+    const { clock, connect } = await setup({ firstCommandTimeoutMs: 2_000, idleTimeoutMs: 0 });
     const silent = await connect();
     const talker = await connect();
     clock.advance(1_500);
@@ -248,7 +248,7 @@ describe("Session", () => {
   });
 
   it("closes a connection whose line stays unfinished past the frame timeout (FRAME_TIMEOUT)", async () => {
-    const { clock, connect } = setup({ frameTimeoutMs: 3_000 });
+    const { clock, connect } = await setup({ frameTimeoutMs: 3_000 });
     const slow = await connect();
     const ok = await connect();
     const bytes = (t: string) => new TextEncoder().encode(t);
@@ -268,7 +268,7 @@ describe("Session", () => {
   });
 
   it("closes sessions idle past the timeout and keeps active ones", async () => {
-    const { clock, connect } = setup({ idleTimeoutMs: 1_000 });
+    const { clock, connect } = await setup({ idleTimeoutMs: 1_000 });
     const idle = await connect();
     const active = await connect();
     for (let t = 0; t < 6; t++) {
@@ -281,7 +281,7 @@ describe("Session", () => {
   });
 
   it("refuses connections past max-connections", async () => {
-    const { chat, metrics } = setup({ maxConnections: 1 });
+    const { chat, metrics } = await setup({ maxConnections: 1 });
     await chat.accept(new MemoryConnection());
     const refused = new MemoryConnection();
     assert.equal(await chat.accept(refused), undefined);
@@ -290,7 +290,7 @@ describe("Session", () => {
   });
 
   it("on stop ends every session in batches: each sees the others leave, then is told why it goes", async () => {
-    const { chat, connect } = setup();
+    const { chat, connect } = await setup();
     const all = [];
     for (let i = 0; i < 300; i++) {
       const c = await connect();
@@ -304,6 +304,6 @@ describe("Session", () => {
     const last = all.at(-1)!.conn.sent;
     assert.equal(last.filter((e) => e._et === "room_participation" && e.s === "left").length, 299);
     assert.equal(last.at(-1)?._et, "disconnect");
-    assert.equal(chat.ready, false);
+    assert.equal(chat.readiness().ready, false);
   });
 });

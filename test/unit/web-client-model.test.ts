@@ -24,6 +24,7 @@ function loggedIn(options: ChatStateOptions = {}): ChatState {
     u: "me001",
     n: "alice",
     limits: {
+      historyPageMax: 200,
       maxMessageChars: 4096,
       maxLineBytes: 65536,
       maxRoomsPerSession: 50,

@@ -248,6 +248,8 @@ export class ChatState {
       case "disconnect":
       case "pong":
         return; // handled by the connection
+      case "history":
+        return; // pages are asked for and taken by the view (not yet)
       default: {
         const unknown: never = ev;
         void unknown; // a newer server's event: ignored

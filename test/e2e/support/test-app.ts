@@ -12,6 +12,7 @@ export type TestConfig = Partial<Omit<Config, "limits">> & { limits?: Partial<Li
  */
 export async function startTestApp(overrides: TestConfig = {}): Promise<App> {
   const base = defaultConfig();
+  base.store = { kind: "memory" };
   const config: Config = {
     ...base,
     host: "127.0.0.1",
