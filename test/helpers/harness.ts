@@ -76,7 +76,8 @@ export class WireClient {
       this.wake();
     });
     socket.on("error", () => {});
-    this.closed = once(socket, "close").then(() => {
+    // not events.once: it rejects when "error" (a reset by a killed server) comes first
+    this.closed = new Promise<void>((r) => socket.once("close", () => r())).then(() => {
       this.isClosed = true;
       this.wake();
     });
