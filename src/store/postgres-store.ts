@@ -160,7 +160,9 @@ export class PostgresStore implements MessageStore {
     const ranges = batchRanges(this.description, batch);
     if (batch.length === 0) return;
     await this.ready();
-    const rooms = [...ranges.keys()];
+    // rooms in one order for every batch, so that concurrent appends lock their rows in the same
+    // order (no deadlock between two batches touching the same rooms)
+    const rooms = [...ranges.keys()].sort();
     const firsts = rooms.map((r) => ranges.get(r)!.first);
     const lasts = rooms.map((r) => ranges.get(r)!.last);
     const columns: [
