@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real (a terminal for TUI tests, and later
-# redis-server, chromium), when they are missing. Needs root (or passwordless sudo) the first time.
+# Installs the Debian packages the test suite drives for real (a terminal for TUI tests, chromium,
+# PostgreSQL for the store tests), when they are missing. Needs root (or passwordless sudo) the
+# first time.
 set -euo pipefail
 need=()
 for pair in "tmux:tmux" "chromium:chromium" "taskset:util-linux"; do
@@ -9,6 +10,9 @@ for pair in "tmux:tmux" "chromium:chromium" "taskset:util-linux"; do
 done
 # a font for the browser test's screenshots (chromium alone renders text as boxes)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=("fonts-dejavu-core")
+# PostgreSQL's server binaries: the store tests initdb their own cluster in a temp dir on a free
+# port. Some environments start the package's own cluster on :5432; the tests never use or touch it.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=("postgresql")
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}"
 SUDO=""
