@@ -148,7 +148,8 @@ describe("MessageLog (durability through the chat server)", () => {
     alice.session.onReadable();
     clock.endTurn();
     await flush();
-    assert.equal(alice.conn.closedWith, undefined);
+    const closedEarly = alice.conn.closedWith;
+    assert.equal(closedEarly, undefined, "not closed before its echo went out");
     store.appends[0]!.done();
     await flush();
     assert.equal(said(alice, "user_message").length, 1);
