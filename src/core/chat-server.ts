@@ -405,6 +405,13 @@ export class ChatServer implements SessionHost, CatchUpHost {
       );
     }
     if (text.length === 0) throw new ChatError(ErrorCode.MESSAGE_EMPTY, "empty message", room.name);
+    if (!this.log.storeHealthy) {
+      throw new ChatError(
+        ErrorCode.STORE_UNAVAILABLE,
+        "the message store is failing: the message was not sent; send it again shortly",
+        room.name,
+      );
+    }
     const entry = this.log.append(
       room.name,
       {

@@ -109,8 +109,8 @@ export interface MessageLogOptions {
 
 /** Rows deleted per room per retention step, so trimming never stalls the event loop long. */
 const TRIM_STEP = 1_000;
-/** While the store fails, how often it is pinged to see it back, ms. */
-const PING_MS = 2_000;
+/** While the store fails, how often it is tried again (reopened), ms. */
+const RETRY_MS = 1_000;
 
 /**
  * Room streams and their durability: assigns each message its offset, writes what was accepted in
@@ -135,9 +135,13 @@ export class MessageLog {
   private readonly holders = new Set<EventHolder>();
   private sealScheduled = false;
   private retentionTimer: unknown;
-  private pingTimer: unknown;
+  private retryTimer: unknown;
   private stopped = false;
-  /** false while the store fails (appends or reads): what /readyz reports */
+  /**
+   * false from a store failure until the store has been reopened and the heads re-read from it
+   * (an append that failed in its commit may have been stored after all): while false, new
+   * messages are refused at once (STORE_UNAVAILABLE) and /readyz answers 503.
+   */
   storeHealthy = true;
 
   constructor(private readonly options: MessageLogOptions) {
@@ -222,7 +226,6 @@ export class MessageLog {
     this.store.append(entries.map((e) => e.msg)).then(
       () => {
         this.options.metrics.storeCommitted(entries.length, performance.now() - started);
-        this.setHealthy(true);
         for (const e of entries) {
           const s = this.stream(e.msg.room);
           if (e.msg.offset > s.committed) s.committed = e.msg.offset;
@@ -314,9 +317,7 @@ export class MessageLog {
 
   private async read<T>(op: () => Promise<T>): Promise<T> {
     try {
-      const result = await op();
-      this.setHealthy(true);
-      return result;
+      return await op();
     } catch (err) {
       this.options.metrics.storeError("read");
       this.setHealthy(false);
@@ -328,24 +329,34 @@ export class MessageLog {
   // ------------------------------------------------------------------ health and retention
 
   private setHealthy(up: boolean): void {
-    if (up === this.storeHealthy) return;
-    this.storeHealthy = up;
-    this.options.metrics.storeUp(up);
-    if (up) this.options.logger.info({ store: this.store?.description }, "message store is back");
-    else this.schedulePing();
+    if (up || !this.storeHealthy) return;
+    this.storeHealthy = false;
+    this.options.metrics.storeUp(false);
+    this.scheduleRetry();
   }
 
-  private schedulePing(): void {
-    if (this.pingTimer !== undefined || this.stopped || this.store === undefined) return;
-    this.pingTimer = this.options.clock.setTimeout(() => {
-      this.pingTimer = undefined;
-      this.store!.ping().then(
-        () => this.setHealthy(true),
-        () => {
-          if (!this.storeHealthy) this.schedulePing();
+  /** Reopens the failed store; once it answers, takes its heads and accepts messages again. */
+  private scheduleRetry(): void {
+    if (this.retryTimer !== undefined || this.stopped || this.store === undefined) return;
+    this.retryTimer = this.options.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.inFlight !== undefined) return this.scheduleRetry();
+      this.store!.open([...this.streams.keys()]).then(
+        (states) => {
+          for (const [room, st] of states) {
+            const s = this.streams.get(room);
+            if (s === undefined) continue;
+            // Offsets the store has (a commit whose answer was lost) are never given again.
+            s.head = s.committed = Math.max(s.committed, st.head);
+            s.first = Math.max(s.first, st.first);
+          }
+          this.storeHealthy = true;
+          this.options.metrics.storeUp(true);
+          this.options.logger.info({ store: this.store?.description }, "message store is back");
         },
+        () => this.scheduleRetry(),
       );
-    }, PING_MS);
+    }, RETRY_MS);
   }
 
   private scheduleRetention(ms: number): void {
@@ -382,12 +393,12 @@ export class MessageLog {
     return more;
   }
 
-  /** Stops retention and pings; waits for the commit in flight (the store is closed after). */
+  /** Stops retention and retries; waits for the commit in flight (the store is closed after). */
   async stop(): Promise<void> {
     this.stopped = true;
     const c = this.options.clock;
     if (this.retentionTimer !== undefined) c.clearTimeout(this.retentionTimer);
-    if (this.pingTimer !== undefined) c.clearTimeout(this.pingTimer);
+    if (this.retryTimer !== undefined) c.clearTimeout(this.retryTimer);
     this.seal();
     for (let i = 0; i < 500 && (this.inFlight !== undefined || this.batch.length > 0); i++) {
       await new Promise<void>((r) => c.setTimeout(r, 10));

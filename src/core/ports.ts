@@ -160,7 +160,9 @@ export interface MessageStore {
   open(rooms: readonly string[]): Promise<Map<string, StreamState>>;
   /**
    * Writes the batch in one transaction and resolves once it is durable; on failure writes
-   * none of it and rejects. Offsets in a batch are new and increasing per room.
+   * none of it and rejects. Offsets in a batch are new and increasing per room. If the connection
+   * is lost during the commit the outcome is unknown (the batch may be stored although this
+   * rejected): callers re-read the heads (`open`) before appending again.
    */
   append(batch: readonly StoredMessage[]): Promise<void>;
   /** Up to `limit` retained messages of `room` with offset > `after`, oldest first. */
@@ -168,8 +170,8 @@ export interface MessageStore {
   /** Up to `limit` retained messages of `room` with offset < `before` (the newest ones), oldest first. */
   readBefore(room: string, before: number, limit: number): Promise<StoredMessage[]>;
   /**
-   * Messages carrying a client key and cid sent at or after `since` (ms), oldest first, at most
-   * `limit`: what reloads the resend-dedup memory after a restart.
+   * Messages carrying a client key and cid sent at or after `since` (ms), the newest `limit` of
+   * them, oldest first: what reloads the resend-dedup memory after a restart.
    */
   recentWithClientIds(since: number, limit: number): Promise<StoredMessage[]>;
   /**

@@ -27,6 +27,17 @@ function optStr(o: Fields, key: string, ct: string): string | undefined | Decode
   return v === undefined ? undefined : str(o, key, ct);
 }
 
+const UNSTORABLE = /[\0\p{Cs}]/u;
+const UNSTORABLE_ALL = /[\0\p{Cs}]/gu;
+
+/**
+ * Text as it will be stored and replayed: U+0000 and unpaired surrogates (which JSON escapes can
+ * carry, but UTF-8 and PostgreSQL cannot) become U+FFFD, so live delivery and replay show the same.
+ */
+function wellFormed(text: string): string {
+  return UNSTORABLE.test(text) ? text.replace(UNSTORABLE_ALL, "\uFFFD") : text;
+}
+
 /**
  * A number JSON can carry back: 1e999 parses as Infinity, which JSON.stringify would write as null
  * (a `pong` with `t: null`). Dropped like a value of the wrong type.
@@ -137,7 +148,10 @@ export function decodeCommand(text: string): Command | DecodeError {
       if (typeof c !== "string") return c;
       const cid = optStr(o, "cid", ct);
       if (cid instanceof DecodeError) return cid;
-      return cid === undefined ? { _ct: ct, r, c } : { _ct: ct, r, c, cid };
+      const text = wellFormed(c);
+      return cid === undefined
+        ? { _ct: ct, r, c: text }
+        : { _ct: ct, r, c: text, cid: wellFormed(cid) };
     }
     case "quit":
     case "list_rooms":
@@ -145,8 +159,9 @@ export function decodeCommand(text: string): Command | DecodeError {
     case "hello": {
       const n = optStr(o, "n", ct);
       if (n instanceof DecodeError) return n;
-      const k = optStr(o, "k", ct);
-      if (k instanceof DecodeError) return k;
+      const rawKey = optStr(o, "k", ct);
+      if (rawKey instanceof DecodeError) return rawKey;
+      const k = rawKey === undefined ? undefined : wellFormed(rawKey);
       const v = finite(o.v);
       return {
         _ct: ct,

@@ -127,6 +127,17 @@ describe("MessageLog (durability through the chat server)", () => {
     assert.equal(err.cid, "7");
     assert.equal(metrics.storeErrors.get("append"), 1);
     assert.equal(chat.readiness().ready, false);
+    // while the store fails, a message is refused at once (no offset given)...
+    alice.conn.input({ _ct: "send_message", r: "a", c: "too soon", cid: "8" });
+    alice.session.onReadable();
+    clock.endTurn();
+    await flush();
+    assert.equal(store.appends.length, 1);
+    assert.equal((said(alice, "error").at(-1) as { code: string; cid?: string }).cid, "8");
+    // ...until the store has been reopened
+    clock.advance(1_000);
+    await flush();
+    assert.equal(chat.readiness().ready, true);
     // the resend (same cid) is a new message now, and takes the offset the failed one had
     alice.conn.input({ _ct: "send_message", r: "a", c: "lost", cid: "7" });
     alice.session.onReadable();
@@ -137,7 +148,6 @@ describe("MessageLog (durability through the chat server)", () => {
     const got = said(bob, "user_message") as Array<Extract<Event, { _et: "user_message" }>>;
     assert.equal(got.length, 1);
     assert.equal(got[0]!.id, 1);
-    assert.equal(chat.readiness().ready, true);
   });
 
   it("closes a quitting sender only after its held echo went out", async () => {
