@@ -101,6 +101,8 @@ export interface MessageLogOptions {
   /** committed messages kept in memory per room for replay and recent history (default 100) */
   tailSize?: number;
   retention: RetentionPolicy;
+  /** commits start at most this often, ms (default 1; see scheduleSeal); 0: every turn */
+  minCommitIntervalMs?: number;
   /** how often retention is applied, ms (default 10 s) */
   retentionIntervalMs?: number;
   /** told about messages whose commit failed (after their events were withdrawn) */
@@ -134,6 +136,9 @@ export class MessageLog {
   private inFlight: { gen: number; entries: LogEntry[] } | undefined;
   private readonly holders = new Set<EventHolder>();
   private sealScheduled = false;
+  /** when the last commit started (clock ms) */
+  private lastCommitAt = -Infinity;
+  private readonly minCommitIntervalMs: number;
   private retentionTimer: unknown;
   private retryTimer: unknown;
   private stopped = false;
@@ -147,6 +152,7 @@ export class MessageLog {
   constructor(private readonly options: MessageLogOptions) {
     this.store = options.store;
     this.tailSize = options.tailSize ?? 100;
+    this.minCommitIntervalMs = options.minCommitIntervalMs ?? 1;
   }
 
   get stored(): boolean {
@@ -196,14 +202,26 @@ export class MessageLog {
       return entry;
     }
     this.batch.push(entry);
-    if (!this.sealScheduled) {
-      this.sealScheduled = true;
-      this.options.clock.defer(() => {
-        this.sealScheduled = false;
-        this.seal();
-      });
-    }
+    if (!this.sealScheduled) this.scheduleSeal();
     return entry;
+  }
+
+  /**
+   * A batch closes at the end of the turn that opened it, or, when the last commit started less
+   * than `minCommitIntervalMs` ago, when that interval is over: a busy server groups the messages
+   * of several turns into one transaction (a commit's fixed cost dominates small batches), an idle
+   * one commits at once.
+   */
+  private scheduleSeal(): void {
+    this.sealScheduled = true;
+    const run = (): void => {
+      this.sealScheduled = false;
+      this.seal();
+    };
+    const clock = this.options.clock;
+    const wait = this.lastCommitAt + this.minCommitIntervalMs - clock.now();
+    if (wait <= 0) clock.defer(run);
+    else clock.setTimeout(run, wait);
   }
 
   /** Whether events delivered now must wait for a commit; if so, under which generation. */
@@ -222,6 +240,7 @@ export class MessageLog {
     const gen = this.openGen++;
     this.batch = [];
     this.inFlight = { gen, entries };
+    this.lastCommitAt = this.options.clock.now();
     const started = performance.now();
     this.store.append(entries.map((e) => e.msg)).then(
       () => {

@@ -188,6 +188,12 @@ export class WireClient {
     }
   }
 
+  /** Drops every event received so far (a long-running client keeping its memory flat). */
+  forget(): void {
+    this.events.length = 0;
+    this.cursor = 0;
+  }
+
   close(): void {
     this.socket.destroy();
   }

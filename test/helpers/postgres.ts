@@ -67,7 +67,11 @@ function run(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(
+  opts: {
+    /** fsync on, as in production (benchmarks); default off: tests are about behaviour */ durable?: boolean;
+  } = {},
+): Promise<TestPostgres> {
   const bin = postgresBin();
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), "parley-pg-"));
@@ -86,7 +90,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const guardian = spawnGuardian(dir, data, bin, asRoot);
   let port = 0;
   const startServer = async (): Promise<void> => {
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${opts.durable === true ? "" : " -c fsync=off -c full_page_writes=off"}`;
     try {
       await pgRun("pg_ctl", ["-D", data, "-l", log, "-w", "-t", "60", "-o", options, "start"]);
     } catch (err) {

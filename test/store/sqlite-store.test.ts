@@ -58,8 +58,9 @@ describe("SqliteStore", () => {
           "messages",
           "messages_client_ids",
           "rooms",
-          "sqlite_autoindex_messages_1",
+          // rooms' primary key and unique id; messages is WITHOUT ROWID: its key is the table
           "sqlite_autoindex_rooms_1",
+          "sqlite_autoindex_rooms_2",
         ],
       );
     } finally {
@@ -110,20 +111,25 @@ describe("SqliteStore", () => {
     }
   });
 
-  it("shares one file between two open stores without losing or repeating an offset", async () => {
-    const path = join(dir, "shared", "parley.db");
+  it("refuses a second store on a file another one holds, with a clear error, and lets it in once that one closed", async () => {
+    const path = join(dir, "held", "parley.db");
     const one = new SqliteStore({ path });
-    const two = new SqliteStore({ path });
+    const two = new SqliteStore({ path, busyTimeoutMs: 200 });
     try {
       await one.open(["a"]);
-      await two.open(["a"]);
       await one.append([message(1)]);
-      await two.append([message(2)]);
-      await assert.rejects(one.append([message(2, "again")]), { code: "STORE_BAD_BATCH" });
-      assert.deepEqual(
-        (await one.readAfter("a", 0, 10)).map((m) => m.text),
-        ["m1", "m2"],
-      );
+      await assert.rejects(two.open(["a"]), (err: Error & { code?: string }) => {
+        assert.equal(err.code, "STORE_UNAVAILABLE");
+        assert.match(err.message, /locked|busy/i);
+        return true;
+      });
+      await one.close();
+      const three = new SqliteStore({ path });
+      try {
+        assert.equal((await three.open(["a"])).get("a")!.head, 1);
+      } finally {
+        await three.close();
+      }
     } finally {
       await one.close();
       await two.close();
