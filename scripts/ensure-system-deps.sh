@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real (a terminal for TUI tests, chromium,
-# PostgreSQL for the store tests), when they are missing. Needs root (or passwordless sudo) the
+# PostgreSQL for the store tests, Redis for the bus tests), when they are missing. Needs root (or passwordless sudo) the
 # first time.
 set -euo pipefail
 need=()
-for pair in "tmux:tmux" "chromium:chromium" "taskset:util-linux"; do
+# redis-server (and redis-cli) for the bus and cluster tests, which start their own on a free port
+for pair in "tmux:tmux" "chromium:chromium" "taskset:util-linux" "redis-server:redis-server" "redis-cli:redis-tools"; do
   cmd=${pair%%:*}; pkg=${pair##*:}
   command -v "$cmd" >/dev/null 2>&1 || need+=("$pkg")
 done

@@ -189,3 +189,36 @@ export interface MessageStore {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+// ------------------------------------------------------------------ cluster
+
+/**
+ * Fan-out between nodes (backends in src/bus/, all passing test/bus/contract.ts). Each room has
+ * a channel; a node receives a room's channel only while it subscribes to it (while it has a
+ * local member: interest routing), so a node without members of a room gets none of its traffic.
+ * A payload is one string, encoded once by the publisher and handed to every subscriber as is.
+ * Delivery is at most once and in order per publisher; what a node misses while the bus is down
+ * is repaired from the shared store (see the cluster sequencing in MessageLog), so the bus never
+ * holds the only copy of a message.
+ */
+export interface Bus {
+  /** for logs and /readyz: `memory`, `redis://host:6379` */
+  readonly description: string;
+  /** Connects (a bad address rejects: the server stops at start with the reason). */
+  start(): Promise<void>;
+  /** Publishes `payload` on `room`'s channel; rejects while the bus is down. */
+  publish(room: string, payload: string): Promise<void>;
+  /** Starts receiving `room`'s channel; resolves once the subscription is active. */
+  subscribe(room: string): Promise<void>;
+  /** Stops receiving `room`'s channel. */
+  unsubscribe(room: string): Promise<void>;
+  /** Every payload received on a subscribed channel (this node's own publishes included). */
+  onMessage(handler: (room: string, payload: string) => void): void;
+  /**
+   * The connection to the bus was lost (false) or is back with every subscription renewed
+   * (true): what was published meanwhile may be missing and must be repaired.
+   */
+  onStatus(handler: (up: boolean) => void): void;
+  readonly up: boolean;
+  stop(): Promise<void>;
+}
