@@ -124,6 +124,9 @@ export interface StoredMessage {
   key?: string;
 }
 
+/** A message before the store has given it its offset (see MessageStore.appendNext). */
+export type UnnumberedMessage = Omit<StoredMessage, "offset">;
+
 /** A room's message stream as a store knows it. */
 export interface StreamState {
   /**
@@ -165,6 +168,13 @@ export interface MessageStore {
    * rejected): callers re-read the heads (`open`) before appending again.
    */
   append(batch: readonly StoredMessage[]): Promise<void>;
+  /**
+   * Writes the batch in one transaction, giving each message the next offset of its room in
+   * batch order, atomically with every other writer of the same store (the cluster's nodes
+   * sharing PostgreSQL), and resolves with the offsets in batch order; on failure writes none.
+   * This is what orders a room's messages across nodes.
+   */
+  appendNext(batch: readonly UnnumberedMessage[]): Promise<number[]>;
   /** Up to `limit` retained messages of `room` with offset > `after`, oldest first. */
   readAfter(room: string, after: number, limit: number): Promise<StoredMessage[]>;
   /** Up to `limit` retained messages of `room` with offset < `before` (the newest ones), oldest first. */

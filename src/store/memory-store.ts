@@ -1,4 +1,11 @@
-import type { MessageStore, RetentionPolicy, StoredMessage, StreamState } from "../core/ports.js";
+import type {
+  MessageStore,
+  RetentionPolicy,
+  StoredMessage,
+  StreamState,
+  UnnumberedMessage,
+} from "../core/ports.js";
+import { numberBatch } from "./number-batch.js";
 import { batchRanges } from "./batch-ranges.js";
 import { newEpoch } from "./epoch.js";
 import { expiredPrefix } from "./retention.js";
@@ -63,6 +70,12 @@ export class MemoryStore implements MessageStore {
       for (const m of batch) this.rooms.get(m.room)!.messages.push(copyIn(m));
       for (const [room, range] of ranges) this.rooms.get(room)!.head = range.last;
     });
+  }
+
+  async appendNext(batch: readonly UnnumberedMessage[]): Promise<number[]> {
+    const numbered = numberBatch(batch, (room) => this.rooms.get(room)?.head);
+    await this.append(numbered);
+    return numbered.map((m) => m.offset);
   }
 
   readAfter(room: string, after: number, limit: number): Promise<StoredMessage[]> {

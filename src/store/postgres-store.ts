@@ -6,6 +6,7 @@ import type {
   RetentionPolicy,
   StoredMessage,
   StreamState,
+  UnnumberedMessage,
 } from "../core/ports.js";
 import { silentLogger } from "../core/ports.js";
 import { batchRanges } from "./batch-ranges.js";
@@ -81,6 +82,16 @@ const SQL = {
     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(room, first, last)
     WHERE r.room = v.room AND r.head < v.first RETURNING r.room`,
   heads: `SELECT room, head FROM parley_rooms WHERE room = ANY($1::text[])`,
+  // The rooms' rows locked in name order (so that nodes appending to the same rooms at once
+  // never deadlock), then each head moved on by the batch's count for that room; what comes back
+  // is the offset before the batch's first message of each room.
+  takeOffsets: `WITH locked AS (
+      SELECT room FROM parley_rooms WHERE room = ANY($1::text[]) ORDER BY room FOR UPDATE
+    )
+    UPDATE parley_rooms AS r SET head = r.head + c.n
+    FROM unnest($1::text[], $2::bigint[]) AS c(room, n)
+    WHERE r.room = c.room AND r.room IN (SELECT room FROM locked)
+    RETURNING r.room, r.head - c.n AS base`,
   insert: `INSERT INTO parley_messages (${COLUMNS})
     SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
                          $7::text[], $8::text[])`,
@@ -195,6 +206,67 @@ export class PostgresStore implements MessageStore {
         throw await this.headConflict(client, rooms, ranges, advanced.rows);
       }
       await client.query({ name: "parley_insert", text: SQL.insert, values: columns });
+    });
+  }
+
+  async appendNext(batch: readonly UnnumberedMessage[]): Promise<number[]> {
+    this.check();
+    if (batch.length === 0) return [];
+    const counts = new Map<string, number>();
+    for (const m of batch) counts.set(m.room, (counts.get(m.room) ?? 0) + 1);
+    // the batch's own checks, on provisional offsets (1, 2, ... per room)
+    const provisional = new Map<string, number>();
+    batchRanges(
+      this.description,
+      batch.map((m) => {
+        const n = (provisional.get(m.room) ?? 0) + 1;
+        provisional.set(m.room, n);
+        return { ...m, offset: n };
+      }),
+    );
+    await this.ready();
+    const rooms = [...counts.keys()].sort();
+    return this.transaction(async (client) => {
+      const taken = await client.query<{ room: string; base: string }>({
+        name: "parley_take_offsets",
+        text: SQL.takeOffsets,
+        values: [rooms, rooms.map((r) => counts.get(r)!)],
+      });
+      if (taken.rowCount !== rooms.length) {
+        const known = new Set(taken.rows.map((r) => r.room));
+        const missing = rooms.filter((r) => !known.has(r));
+        throw new StoreError(
+          "STORE_BAD_BATCH",
+          `${this.description}: room "${missing[0]}" has no stream (open it first); nothing was written`,
+        );
+      }
+      const next = new Map(taken.rows.map((r) => [r.room, Number(r.base)]));
+      const offsets = batch.map((m) => {
+        const o = next.get(m.room)! + 1;
+        next.set(m.room, o);
+        return o;
+      });
+      const columns: [
+        string[],
+        number[],
+        number[],
+        string[],
+        string[],
+        string[],
+        (string | null)[],
+        (string | null)[],
+      ] = [[], offsets, [], [], [], [], [], []];
+      for (const m of batch) {
+        columns[0].push(m.room);
+        columns[2].push(m.ts);
+        columns[3].push(storableText(m.user));
+        columns[4].push(storableText(m.name));
+        columns[5].push(storableText(m.text));
+        columns[6].push(m.cid === undefined ? null : storableText(m.cid));
+        columns[7].push(m.key === undefined ? null : storableText(m.key));
+      }
+      await client.query({ name: "parley_insert", text: SQL.insert, values: columns });
+      return offsets;
     });
   }
 

@@ -1,7 +1,14 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import type { MessageStore, RetentionPolicy, StoredMessage, StreamState } from "../core/ports.js";
+import type {
+  MessageStore,
+  RetentionPolicy,
+  StoredMessage,
+  StreamState,
+  UnnumberedMessage,
+} from "../core/ports.js";
+import { numberBatch } from "./number-batch.js";
 import { batchRanges } from "./batch-ranges.js";
 import { newEpoch } from "./epoch.js";
 import { expiredPrefix } from "./retention.js";
@@ -274,6 +281,13 @@ export class SqliteStore implements MessageStore {
         this.rooms.get(batch[i]!.room)!.add(batch[i]!.offset, Number(seqs[i]));
       }
     });
+  }
+
+  async appendNext(batch: readonly UnnumberedMessage[]): Promise<number[]> {
+    // the file is this process's alone (exclusive locking): its heads are the truth
+    const numbered = numberBatch(batch, (room) => this.rooms.get(room)?.head);
+    await this.append(numbered);
+    return numbered.map((m) => m.offset);
   }
 
   readAfter(room: string, after: number, limit: number): Promise<StoredMessage[]> {

@@ -361,6 +361,49 @@ export function messageStoreContract(name: string, factory: StoreFactory): void 
       });
     });
 
+    describe("appendNext (offsets given by the store)", () => {
+      const unnumbered = (room: string, text: string) => {
+        const { offset: _, ...rest } = msg(room, 1, { text });
+        return rest;
+      };
+
+      it("numbers each room's messages on from its head, in batch order", async () => {
+        const store = await create();
+        await store.open(["a", "b"]);
+        await store.append(run("a", 1, 3));
+        const offs = await store.appendNext([
+          unnumbered("a", "a4"),
+          unnumbered("b", "b1"),
+          unnumbered("a", "a5"),
+          unnumbered("b", "b2"),
+        ]);
+        assert.deepEqual(offs, [4, 1, 5, 2]);
+        assert.deepEqual(
+          (await store.readAfter("a", 3, 10)).map((m) => [m.offset, m.text]),
+          [
+            [4, "a4"],
+            [5, "a5"],
+          ],
+        );
+        const states = await store.open(["a", "b"]);
+        assert.equal(states.get("a")!.head, 5);
+        assert.equal(states.get("b")!.head, 2);
+        assert.deepEqual(await store.appendNext([unnumbered("b", "b3")]), [3]);
+        assert.deepEqual(await store.appendNext([]), []);
+      });
+
+      it("rejects a batch for a room that was never opened, writing none of it", async () => {
+        const store = await create();
+        await store.open(["a"]);
+        await assert.rejects(
+          store.appendNext([unnumbered("a", "kept out"), unnumbered("nowhere", "x")]),
+          badBatch,
+        );
+        assert.deepEqual(await store.readAfter("a", 0, 10), []);
+        assert.deepEqual(await store.appendNext([unnumbered("a", "first")]), [1]);
+      });
+    });
+
     describe("retention", () => {
       it("keeps a room's head when trimming removes every message", async () => {
         const store = await create();

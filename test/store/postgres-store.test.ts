@@ -70,6 +70,47 @@ describe("PostgresStore", () => {
     }
   });
 
+  it("gives four nodes appending to the same rooms at once each offset exactly once, without a gap", async () => {
+    const url = await pg.createDatabase("sequencing");
+    const nodes = Array.from({ length: 4 }, () => new PostgresStore({ url }));
+    try {
+      for (const n of nodes) await n.open(["a", "b"]);
+      const got = await Promise.all(
+        nodes.map(async (n, i) => {
+          const mine: Array<[string, number]> = [];
+          for (let k = 0; k < 25; k++) {
+            const batch = ["a", "b", "a"].map((room) => ({
+              room,
+              ts: 1_700_000_000_000,
+              user: `n${i}`,
+              name: `n${i}`,
+              text: `${i}-${k}`,
+            }));
+            const offs = await n.appendNext(batch);
+            batch.forEach((m, j) => mine.push([m.room, offs[j]!]));
+          }
+          return mine;
+        }),
+      );
+      for (const room of ["a", "b"]) {
+        const all = got
+          .flat()
+          .filter(([r]) => r === room)
+          .map(([, o]) => o)
+          .sort((x, y) => x - y);
+        const want = room === "a" ? 200 : 100;
+        assert.deepEqual(
+          all,
+          Array.from({ length: want }, (_, i) => i + 1),
+          `room ${room}`,
+        );
+        assert.equal((await nodes[0]!.readAfter(room, 0, 1_000)).length, want);
+      }
+    } finally {
+      for (const n of nodes) await n.close();
+    }
+  });
+
   it("rejects calls with STORE_UNAVAILABLE while PostgreSQL is down, and works again once it is back", async () => {
     const url = await pg.createDatabase("outage");
     const logger = recordingLogger();
