@@ -1,7 +1,8 @@
 import type { JoinRoomCommand, ResumeStatus } from "../protocol/index.js";
 import { ErrorCode } from "../protocol/index.js";
 import { ChatError } from "./errors.js";
-import type { MessageLog, RoomStream } from "./message-log.js";
+import type { MessageLog } from "./message-log.js";
+import type { RoomStream } from "./room-stream.js";
 import type { Room } from "./room.js";
 import type { Session } from "./session.js";
 

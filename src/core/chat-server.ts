@@ -28,7 +28,9 @@ import {
 } from "./middleware.js";
 import { CounterMetrics } from "./counter-metrics.js";
 import { RecentIds, type RecentIdsOptions } from "./dedup.js";
-import { type LogEntry, MessageLog, toEvent } from "./message-log.js";
+import { LocalLog } from "./local-log.js";
+import { type MessageLog, toEvent } from "./message-log.js";
+import type { LogEntry } from "./room-stream.js";
 import type { Clock, Connection, Logger, MessageStore, Metrics, RetentionPolicy } from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
 import { Membership } from "./membership.js";
@@ -111,13 +113,14 @@ export class ChatServer implements SessionHost, CatchUpHost {
     this.users = new UserRegistry(this.limits.maxNameChars);
     this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
     this.recentIds = new RecentIds(this.clock, options.dedup);
-    this.log = new MessageLog({
+    this.log = new LocalLog({
       store: options.store,
       clock: this.clock,
       logger: this.logger,
       metrics: this.metrics,
       ...(options.tailSize !== undefined && { tailSize: options.tailSize }),
       retention: options.retention ?? { maxMessages: 0, maxAgeMs: 0 },
+      deliver: (entry) => this.deliverMessage(entry),
       onFailed: (entries, err) => this.storeFailed(entries, err),
     });
     const l = this.limits;
@@ -412,7 +415,7 @@ export class ChatServer implements SessionHost, CatchUpHost {
         room.name,
       );
     }
-    const entry = this.log.append(
+    this.log.submit(
       room.name,
       {
         ts: this.clock.now(),
@@ -424,7 +427,14 @@ export class ChatServer implements SessionHost, CatchUpHost {
       },
       session,
     );
-    this.membership.publish(room, entry.event, session);
+    this.metrics.broadcastDuration(performance.now() - started);
+  }
+
+  /** MessageLog: a message has its offset: to the room's members here, and into the dedup memory. */
+  private deliverMessage(entry: LogEntry): void {
+    const room = this.rooms.find(entry.msg.room);
+    if (room !== undefined) this.membership.publish(room, entry.event, entry.sender);
+    const { key, cid } = entry.msg;
     if (key !== undefined && cid !== undefined) {
       this.recentIds.remember(
         key,
@@ -433,7 +443,6 @@ export class ChatServer implements SessionHost, CatchUpHost {
         entry.event.json.length,
       );
     }
-    this.metrics.broadcastDuration(performance.now() - started);
   }
 
   /** MessageLog: these messages could not be stored; they reached nobody. Their senders are told. */

@@ -2,6 +2,7 @@ import type { UserMessageEvent } from "../protocol/index.js";
 import { EncodedEvent } from "../protocol/index.js";
 import { randomId } from "./ids.js";
 import type { Session } from "./session.js";
+import { type EventHolder, type LogEntry, RoomStream } from "./room-stream.js";
 import type {
   Clock,
   Logger,
@@ -9,88 +10,11 @@ import type {
   Metrics,
   RetentionPolicy,
   StoredMessage,
+  StreamState,
 } from "./ports.js";
 
-/** A message accepted into a room's stream: its offset is assigned; it may not be durable yet. */
-export interface LogEntry {
-  readonly msg: StoredMessage;
-  /** the `user_message` as broadcast (and replayed: the same object, so it can be withdrawn) */
-  readonly event: EncodedEvent;
-  /** who sent it: told if it cannot be stored */
-  readonly sender: Session | undefined;
-}
-
-/**
- * Something that keeps the events delivered to it behind uncommitted messages (a Session). The
- * log releases them in order once every message accepted before them is durable, and withdraws
- * the `dropped` ones (messages whose commit failed).
- */
-export interface EventHolder {
-  /** Releases events held with a generation <= `upTo`; returns whether it still holds any. */
-  releaseHeld(upTo: number, dropped: ReadonlySet<EncodedEvent> | undefined): boolean;
-}
-
-/** A room's stream as the log keeps it. */
-export class RoomStream {
-  /** newest committed (durable) offset */
-  committed: number;
-  /** recent entries, oldest first, from `tailStart`; uncommitted ones are never evicted */
-  private tail: LogEntry[] = [];
-  private tailStart = 0;
-
-  constructor(
-    readonly room: string,
-    /** changes only when the room's history was lost (see StreamState) */
-    readonly epoch: string,
-    /** newest offset assigned (committed or not) */
-    public head: number,
-    /** oldest offset retained (head + 1 when none) */
-    public first: number,
-  ) {
-    this.committed = head;
-  }
-
-  /** Offset of the oldest entry the tail holds (head + 1 when it holds none). */
-  get tailFirst(): number {
-    return this.tailStart < this.tail.length
-      ? this.tail[this.tailStart]!.msg.offset
-      : this.head + 1;
-  }
-
-  /** Tail entries with offset >= `from`, oldest first (only call when from >= tailFirst). */
-  tailFrom(from: number): LogEntry[] {
-    const i = this.tailStart + Math.max(0, from - this.tailFirst);
-    return this.tail.slice(i);
-  }
-
-  push(entry: LogEntry): void {
-    this.tail.push(entry);
-  }
-
-  /** Drops committed entries beyond `keep`, and any below the retained range. */
-  evict(keep: number): void {
-    const t = this.tail;
-    while (
-      this.tailStart < t.length &&
-      ((t.length - this.tailStart > keep && t[this.tailStart]!.msg.offset <= this.committed) ||
-        t[this.tailStart]!.msg.offset < this.first)
-    ) {
-      t[this.tailStart++] = undefined as unknown as LogEntry;
-    }
-    if (this.tailStart > 256 && this.tailStart * 2 > t.length) {
-      this.tail = t.slice(this.tailStart);
-      this.tailStart = 0;
-    }
-  }
-
-  /** Withdraws the uncommitted entries (their commit failed): the head goes back to committed. */
-  rollback(): void {
-    while (this.tail.length > this.tailStart && this.tail.at(-1)!.msg.offset > this.committed) {
-      this.tail.pop();
-    }
-    this.head = this.committed;
-  }
-}
+/** A message as the server accepts it, before it has an offset. */
+export type MessageFields = Omit<StoredMessage, "room" | "offset">;
 
 export interface MessageLogOptions {
   /** undefined: nothing is stored; history and resume reach only as far back as the tail */
@@ -105,7 +29,12 @@ export interface MessageLogOptions {
   minCommitIntervalMs?: number;
   /** how often retention is applied, ms (default 10 s) */
   retentionIntervalMs?: number;
-  /** told about messages whose commit failed (after their events were withdrawn) */
+  /**
+   * Delivers a message that has its offset to the room's members on this node (the fan-out);
+   * `sender` when it was sent through this node.
+   */
+  deliver(entry: LogEntry): void;
+  /** told about messages that could not be stored (they reached nobody) */
   onFailed(entries: readonly LogEntry[], err: unknown): void;
 }
 
@@ -115,33 +44,21 @@ const TRIM_STEP = 1_000;
 const RETRY_MS = 1_000;
 
 /**
- * Room streams and their durability: assigns each message its offset, writes what was accepted in
- * one turn of the event loop to the store in one transaction, and holds every event delivered
- * after an uncommitted message (to anyone) until that message is durable. So a message reaches
- * nobody, its sender included, before it is stored, and a session's stream stays in the order the
- * server handled things. Without a store nothing is held.
- *
- * Generations: events delivered while messages are uncommitted are tagged with the generation
- * of the open batch; a batch seals at the end of the turn and its commit releases every event of
- * its generation and before. A failed commit withdraws the failed messages (and every message
- * accepted after them, so offsets stay gap-free) from what is held, and tells their senders.
+ * Room streams and their durability, as the chat server sees them: messages go in (`submit`) and
+ * come out with their offsets, once stored, through `deliver`; reads (history, replay pages) come
+ * from the in-memory tail or the store; retention runs in bounded steps; a failing store is
+ * retried until it answers. Two ways of ordering messages fill this in: LocalLog (one node gives
+ * the offsets itself) and ClusterLog (the shared store gives them; the bus carries them to the
+ * other nodes).
  */
-export class MessageLog {
-  private readonly streams = new Map<string, RoomStream>();
-  private readonly store: MessageStore | undefined;
-  private readonly tailSize: number;
-  /** generation of the batch accepting messages now */
-  private openGen = 1;
-  private batch: LogEntry[] = [];
-  private inFlight: { gen: number; entries: LogEntry[] } | undefined;
-  private readonly holders = new Set<EventHolder>();
-  private sealScheduled = false;
-  /** when the last commit started (clock ms) */
-  private lastCommitAt = -Infinity;
-  private readonly minCommitIntervalMs: number;
+export abstract class MessageLog {
+  protected readonly streams = new Map<string, RoomStream>();
+  protected readonly store: MessageStore | undefined;
+  protected readonly tailSize: number;
+  protected readonly minCommitIntervalMs: number;
+  protected stopped = false;
   private retentionTimer: unknown;
   private retryTimer: unknown;
-  private stopped = false;
   /**
    * false from a store failure until the store has been reopened and the heads re-read from it
    * (an append that failed in its commit may have been stored after all): while false, new
@@ -149,7 +66,7 @@ export class MessageLog {
    */
   storeHealthy = true;
 
-  constructor(private readonly options: MessageLogOptions) {
+  constructor(protected readonly options: MessageLogOptions) {
     this.store = options.store;
     this.tailSize = options.tailSize ?? 100;
     this.minCommitIntervalMs = options.minCommitIntervalMs ?? 1;
@@ -174,8 +91,9 @@ export class MessageLog {
   }
 
   start(): void {
-    if (this.store !== undefined)
+    if (this.store !== undefined) {
       this.scheduleRetention(this.options.retentionIntervalMs ?? 10_000);
+    }
   }
 
   stream(room: string): RoomStream {
@@ -184,102 +102,31 @@ export class MessageLog {
     return s;
   }
 
-  // ------------------------------------------------------------------ appending
-
-  /** Accepts a message: assigns its offset, keeps it in the tail, queues it for the next commit. */
-  append(
-    room: string,
-    fields: Omit<StoredMessage, "room" | "offset">,
-    sender: Session | undefined,
-  ): LogEntry {
-    const stream = this.stream(room);
-    const msg: StoredMessage = { room, offset: ++stream.head, ...fields };
-    const entry: LogEntry = { msg, event: new EncodedEvent(toEvent(msg)), sender };
-    stream.push(entry);
-    if (this.store === undefined) {
-      stream.committed = msg.offset;
-      stream.evict(this.tailSize);
-      return entry;
-    }
-    this.batch.push(entry);
-    if (!this.sealScheduled) this.scheduleSeal();
-    return entry;
-  }
-
-  /**
-   * A batch closes at the end of the turn that opened it, or, when the last commit started less
-   * than `minCommitIntervalMs` ago, when that interval is over: a busy server groups the messages
-   * of several turns into one transaction (a commit's fixed cost dominates small batches), an idle
-   * one commits at once.
-   */
-  private scheduleSeal(): void {
-    this.sealScheduled = true;
-    const run = (): void => {
-      this.sealScheduled = false;
-      this.seal();
-    };
-    const clock = this.options.clock;
-    const wait = this.lastCommitAt + this.minCommitIntervalMs - clock.now();
-    if (wait <= 0) clock.defer(run);
-    else clock.setTimeout(run, wait);
-  }
+  /** Accepts a message; it is delivered (`deliver`) once it has its offset and is stored. */
+  abstract submit(room: string, fields: MessageFields, sender: Session | undefined): void;
 
   /** Whether events delivered now must wait for a commit; if so, under which generation. */
   get holdingGen(): number {
-    return this.batch.length > 0 || this.inFlight !== undefined ? this.openGen : 0;
+    return 0;
   }
 
   /** Registers a holder that now holds events (released by the next commits). */
-  hold(holder: EventHolder): void {
-    this.holders.add(holder);
+  hold(_holder: EventHolder): void {}
+
+  /**
+   * Makes `room`'s stream current on this node before a member joins (a cluster node subscribes
+   * to the room and reads its head); undefined when there is nothing to wait for.
+   */
+  prepare(_room: string): Promise<void> | undefined {
+    return undefined;
   }
 
-  private seal(): void {
-    if (this.inFlight !== undefined || this.batch.length === 0 || this.store === undefined) return;
-    const entries = this.batch;
-    const gen = this.openGen++;
-    this.batch = [];
-    this.inFlight = { gen, entries };
-    this.lastCommitAt = this.options.clock.now();
-    const started = performance.now();
-    this.store.append(entries.map((e) => e.msg)).then(
-      () => {
-        this.options.metrics.storeCommitted(entries.length, performance.now() - started);
-        for (const e of entries) {
-          const s = this.stream(e.msg.room);
-          if (e.msg.offset > s.committed) s.committed = e.msg.offset;
-        }
-        for (const e of entries) this.stream(e.msg.room).evict(this.tailSize);
-        this.finish(undefined, undefined);
-      },
-      (err: unknown) => this.failed(err),
-    );
-  }
+  /** The last member of `room` on this node has gone. */
+  idle(_room: string): void {}
 
-  private failed(err: unknown): void {
-    this.options.metrics.storeError("append");
-    this.setHealthy(false);
-    const entries = [...(this.inFlight?.entries ?? []), ...this.batch];
-    this.options.logger.error(
-      { err: String(err), messages: entries.length, store: this.store?.description },
-      "message store append failed: messages refused",
-    );
-    this.batch = [];
-    const rooms = new Set(entries.map((e) => e.msg.room));
-    for (const r of rooms) this.stream(r).rollback();
-    const dropped = new Set(entries.map((e) => e.event));
-    this.finish(dropped, () => this.options.onFailed(entries, err));
-  }
-
-  /** The in-flight commit ended: release what it held, then commit the next batch if any. */
-  private finish(dropped: Set<EncodedEvent> | undefined, then: (() => void) | undefined): void {
-    this.inFlight = undefined;
-    // With nothing accepted meanwhile, everything held so far may go; else what the next batch
-    // covers waits for it.
-    const upTo = this.batch.length === 0 ? this.openGen : this.openGen - 1;
-    for (const h of this.holders) if (!h.releaseHeld(upTo, dropped)) this.holders.delete(h);
-    then?.();
-    this.seal();
+  /** `room`'s stream with a head no older than now (a cluster node asks the store). */
+  fresh(room: string): Promise<RoomStream> {
+    return Promise.resolve(this.stream(room));
   }
 
   // ------------------------------------------------------------------ reading
@@ -334,12 +181,12 @@ export class MessageLog {
     return this.read(() => this.store!.recentWithClientIds(since, limit));
   }
 
-  private async read<T>(op: () => Promise<T>): Promise<T> {
+  protected async read<T>(op: () => Promise<T>): Promise<T> {
     try {
       return await op();
     } catch (err) {
       this.options.metrics.storeError("read");
-      this.setHealthy(false);
+      this.setUnhealthy();
       this.options.logger.error({ err: String(err) }, "message store read failed");
       throw err;
     }
@@ -347,11 +194,35 @@ export class MessageLog {
 
   // ------------------------------------------------------------------ health and retention
 
-  private setHealthy(up: boolean): void {
-    if (up || !this.storeHealthy) return;
+  /** An append failed: the messages it carried (and those behind them) are refused. */
+  protected appendFailed(entries: readonly LogEntry[], err: unknown): void {
+    this.options.metrics.storeError("append");
+    this.setUnhealthy();
+    this.options.logger.error(
+      { err: String(err), messages: entries.length, store: this.store?.description },
+      "message store append failed: messages refused",
+    );
+  }
+
+  protected setUnhealthy(): void {
+    if (!this.storeHealthy) return;
     this.storeHealthy = false;
     this.options.metrics.storeUp(false);
     this.scheduleRetry();
+  }
+
+  /** Whether a commit is under way (the retry waits for it to end). */
+  protected abstract get committing(): boolean;
+
+  /** The store answers again: its stream states, to take the heads from (see scheduleRetry). */
+  protected resync(states: Map<string, StreamState>): void {
+    for (const [room, st] of states) {
+      const s = this.streams.get(room);
+      if (s === undefined) continue;
+      // Offsets the store has (a commit whose answer was lost) are never given again.
+      s.head = s.committed = Math.max(s.committed, st.head);
+      s.first = Math.max(s.first, st.first);
+    }
   }
 
   /** Reopens the failed store; once it answers, takes its heads and accepts messages again. */
@@ -359,16 +230,10 @@ export class MessageLog {
     if (this.retryTimer !== undefined || this.stopped || this.store === undefined) return;
     this.retryTimer = this.options.clock.setTimeout(() => {
       this.retryTimer = undefined;
-      if (this.inFlight !== undefined) return this.scheduleRetry();
+      if (this.committing) return this.scheduleRetry();
       this.store!.open([...this.streams.keys()]).then(
         (states) => {
-          for (const [room, st] of states) {
-            const s = this.streams.get(room);
-            if (s === undefined) continue;
-            // Offsets the store has (a commit whose answer was lost) are never given again.
-            s.head = s.committed = Math.max(s.committed, st.head);
-            s.first = Math.max(s.first, st.first);
-          }
+          this.resync(states);
           this.storeHealthy = true;
           this.options.metrics.storeUp(true);
           this.options.logger.info({ store: this.store?.description }, "message store is back");
@@ -412,18 +277,17 @@ export class MessageLog {
     return more;
   }
 
-  /** Stops retention and retries; waits for the commit in flight (the store is closed after). */
+  /** Stops retention and retries; the subclass then finishes the commits under way. */
   async stop(): Promise<void> {
     this.stopped = true;
     const c = this.options.clock;
     if (this.retentionTimer !== undefined) c.clearTimeout(this.retentionTimer);
     if (this.retryTimer !== undefined) c.clearTimeout(this.retryTimer);
-    this.seal();
-    for (let i = 0; i < 500 && (this.inFlight !== undefined || this.batch.length > 0); i++) {
-      await new Promise<void>((r) => c.setTimeout(r, 10));
-      this.seal();
-    }
+    await this.drain();
   }
+
+  /** Commits what was accepted and waits for the commits under way. */
+  protected abstract drain(): Promise<void>;
 }
 
 /** A stored message as the `user_message` event it was broadcast as. */
@@ -438,4 +302,9 @@ export function toEvent(m: StoredMessage): UserMessageEvent {
     n: m.name,
     ...(m.cid !== undefined && { cid: m.cid }),
   };
+}
+
+/** The entry of a message that has its offset. */
+export function entryOf(msg: StoredMessage, sender: Session | undefined): LogEntry {
+  return { msg, event: new EncodedEvent(toEvent(msg)), sender };
 }

@@ -15,8 +15,12 @@ export class EncodedEvent {
   private lineText: string | undefined;
   private lpFrame: Uint8Array | undefined;
 
-  constructor(readonly event: Event) {
-    this.json = JSON.stringify(event);
+  /** @param json the event's JSON when it is already known (received from another node) */
+  constructor(
+    readonly event: Event,
+    json?: string,
+  ) {
+    this.json = json ?? JSON.stringify(event);
     this.extension = !ORIGINAL_EVENTS.has(event._et);
   }
 

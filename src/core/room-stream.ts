@@ -1,0 +1,84 @@
+import type { EncodedEvent } from "../protocol/index.js";
+import type { StoredMessage } from "./ports.js";
+import type { Session } from "./session.js";
+
+/** A message accepted into a room's stream: its offset is assigned; it may not be durable yet. */
+export interface LogEntry {
+  readonly msg: StoredMessage;
+  /** the `user_message` as broadcast (and replayed: the same object, so it can be withdrawn) */
+  readonly event: EncodedEvent;
+  /** who sent it: told if it cannot be stored */
+  readonly sender: Session | undefined;
+}
+
+/**
+ * Something that keeps the events delivered to it behind uncommitted messages (a Session). The
+ * log releases them in order once every message accepted before them is durable, and withdraws
+ * the `dropped` ones (messages whose commit failed).
+ */
+export interface EventHolder {
+  /** Releases events held with a generation <= `upTo`; returns whether it still holds any. */
+  releaseHeld(upTo: number, dropped: ReadonlySet<EncodedEvent> | undefined): boolean;
+}
+
+/** A room's stream as the log keeps it. */
+export class RoomStream {
+  /** newest committed (durable) offset */
+  committed: number;
+  /** recent entries, oldest first, from `tailStart`; uncommitted ones are never evicted */
+  private tail: LogEntry[] = [];
+  private tailStart = 0;
+
+  constructor(
+    readonly room: string,
+    /** changes only when the room's history was lost (see StreamState) */
+    readonly epoch: string,
+    /** newest offset assigned (committed or not) */
+    public head: number,
+    /** oldest offset retained (head + 1 when none) */
+    public first: number,
+  ) {
+    this.committed = head;
+  }
+
+  /** Offset of the oldest entry the tail holds (head + 1 when it holds none). */
+  get tailFirst(): number {
+    return this.tailStart < this.tail.length
+      ? this.tail[this.tailStart]!.msg.offset
+      : this.head + 1;
+  }
+
+  /** Tail entries with offset >= `from`, oldest first (only call when from >= tailFirst). */
+  tailFrom(from: number): LogEntry[] {
+    const i = this.tailStart + Math.max(0, from - this.tailFirst);
+    return this.tail.slice(i);
+  }
+
+  push(entry: LogEntry): void {
+    this.tail.push(entry);
+  }
+
+  /** Drops committed entries beyond `keep`, and any below the retained range. */
+  evict(keep: number): void {
+    const t = this.tail;
+    while (
+      this.tailStart < t.length &&
+      ((t.length - this.tailStart > keep && t[this.tailStart]!.msg.offset <= this.committed) ||
+        t[this.tailStart]!.msg.offset < this.first)
+    ) {
+      t[this.tailStart++] = undefined as unknown as LogEntry;
+    }
+    if (this.tailStart > 256 && this.tailStart * 2 > t.length) {
+      this.tail = t.slice(this.tailStart);
+      this.tailStart = 0;
+    }
+  }
+
+  /** Withdraws the uncommitted entries (their commit failed): the head goes back to committed. */
+  rollback(): void {
+    while (this.tail.length > this.tailStart && this.tail.at(-1)!.msg.offset > this.committed) {
+      this.tail.pop();
+    }
+    this.head = this.committed;
+  }
+}
