@@ -1,5 +1,6 @@
 import type {
   Command,
+  Event,
   FrameError,
   HistoryCommand,
   JoinRoomCommand,
@@ -28,10 +29,19 @@ import {
 } from "./middleware.js";
 import { CounterMetrics } from "./counter-metrics.js";
 import { RecentIds, type RecentIdsOptions } from "./dedup.js";
+import { ClusterLog } from "./cluster-log.js";
 import { LocalLog } from "./local-log.js";
 import { type MessageLog, toEvent } from "./message-log.js";
 import type { LogEntry } from "./room-stream.js";
-import type { Clock, Connection, Logger, MessageStore, Metrics, RetentionPolicy } from "./ports.js";
+import type {
+  Bus,
+  Clock,
+  Connection,
+  Logger,
+  MessageStore,
+  Metrics,
+  RetentionPolicy,
+} from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
 import { Membership } from "./membership.js";
 import type { Room } from "./room.js";
@@ -55,6 +65,11 @@ export interface ChatServerOptions {
   retention?: RetentionPolicy;
   /** committed messages kept in memory per room for replays (default 100) */
   tailSize?: number;
+  /**
+   * Makes this server a node of a cluster: the bus carries room traffic between nodes and the
+   * (shared) store orders each room's messages. Needs `store`.
+   */
+  cluster?: { bus: Bus; nodeId: string };
 }
 
 /** A history page without `l`. */
@@ -102,6 +117,10 @@ export class ChatServer implements SessionHost, CatchUpHost {
   private sweepTimer: unknown;
   private readonly publicLimits: PublicLimits;
   private readonly recentIds: RecentIds;
+  /** the cluster side of the log, when this server is a node of a cluster */
+  private readonly cluster: ClusterLog | undefined;
+  /** renames from other nodes delivered lately (see onRemoteRoomEvent) */
+  private readonly recentRenames = new Set<string>();
 
   constructor(options: ChatServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -113,16 +132,30 @@ export class ChatServer implements SessionHost, CatchUpHost {
     this.users = new UserRegistry(this.limits.maxNameChars);
     this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
     this.recentIds = new RecentIds(this.clock, options.dedup);
-    this.log = new LocalLog({
+    const logOptions = {
       store: options.store,
       clock: this.clock,
       logger: this.logger,
       metrics: this.metrics,
       ...(options.tailSize !== undefined && { tailSize: options.tailSize }),
       retention: options.retention ?? { maxMessages: 0, maxAgeMs: 0 },
-      deliver: (entry) => this.deliverMessage(entry),
-      onFailed: (entries, err) => this.storeFailed(entries, err),
-    });
+      deliver: (entry: LogEntry) => this.deliverMessage(entry),
+      onFailed: (entries: readonly LogEntry[], err: unknown) => this.storeFailed(entries, err),
+    };
+    if (options.cluster !== undefined) {
+      if (options.store === undefined) throw new Error("a cluster node needs a shared store");
+      this.cluster = new ClusterLog({
+        ...logOptions,
+        store: options.store,
+        bus: options.cluster.bus,
+        nodeId: options.cluster.nodeId,
+        onRoomEvent: (room, kind, _node, json) => this.onRemoteRoomEvent(room, kind, json),
+      });
+      this.log = this.cluster;
+    } else {
+      this.cluster = undefined;
+      this.log = new LocalLog(logOptions);
+    }
     const l = this.limits;
     this.replayLowWater = Math.floor(l.maxOutboundBytes / 2);
     this.publicLimits = {
@@ -262,21 +295,28 @@ export class ChatServer implements SessionHost, CatchUpHost {
     }
     this.metrics.commandReceived(cmd._ct);
     try {
-      this.dispatch(session, cmd);
-    } catch (err) {
-      if (err instanceof ChatError) {
-        session.sendError(err.code, err.message, {
-          cmd: cmd._ct,
-          ...(err.room !== undefined && { r: err.room }),
-          ...(cmd._ct === "send_message" && cmd.cid !== undefined && { cid: cmd.cid }),
-        });
-      } else {
-        // A bug must cost one command, never the process or other users.
-        this.logger.error(
-          { session: session.id, cmd: cmd._ct, err: String(err) },
-          "command failed",
+      const pending = this.dispatch(session, cmd);
+      // A command that waits (a cluster join) is finished before the next one is read.
+      if (pending instanceof Promise) {
+        session.awaitCommand(
+          pending.catch((err: unknown) => this.commandFailed(session, cmd, err)),
         );
       }
+    } catch (err) {
+      this.commandFailed(session, cmd, err);
+    }
+  }
+
+  private commandFailed(session: Session, cmd: Command, err: unknown): void {
+    if (err instanceof ChatError) {
+      session.sendError(err.code, err.message, {
+        cmd: cmd._ct,
+        ...(err.room !== undefined && { r: err.room }),
+        ...(cmd._ct === "send_message" && cmd.cid !== undefined && { cid: cmd.cid }),
+      });
+    } else {
+      // A bug must cost one command, never the process or other users.
+      this.logger.error({ session: session.id, cmd: cmd._ct, err: String(err) }, "command failed");
     }
   }
 
@@ -293,7 +333,7 @@ export class ChatServer implements SessionHost, CatchUpHost {
     this.end(session, code, error.message, true);
   }
 
-  private dispatch(session: Session, cmd: Command): void {
+  private dispatch(session: Session, cmd: Command): Promise<void> | void {
     switch (cmd._ct) {
       case "send_message":
         return this.sendMessage(session, cmd.r, cmd.c, cmd.cid);
@@ -511,7 +551,7 @@ export class ChatServer implements SessionHost, CatchUpHost {
     return list;
   }
 
-  private join(session: Session, room: Room, cmd: JoinRoomCommand): void {
+  private join(session: Session, room: Room, cmd: JoinRoomCommand): Promise<void> | void {
     if (this.membership.has(session, room)) {
       throw new ChatError(
         ErrorCode.ALREADY_IN_ROOM,
@@ -526,6 +566,37 @@ export class ChatServer implements SessionHost, CatchUpHost {
         room.name,
       );
     }
+    const prepared = this.log.prepare(room.name);
+    if (prepared === undefined) return this.startJoin(session, room, cmd);
+    // A cluster node takes the room up first; the joiner holds it meanwhile (not dropped).
+    this.membership.addPending(session, room);
+    const undo = (): void => {
+      this.membership.remove(session, room);
+      this.maybeIdle(room);
+    };
+    return prepared.then(
+      () => {
+        if (session.closed || !this.membership.has(session, room)) return;
+        try {
+          this.startJoin(session, room, cmd);
+        } catch (err) {
+          undo();
+          throw err;
+        }
+      },
+      (err: unknown) => {
+        undo();
+        throw new ChatError(
+          ErrorCode.STORE_UNAVAILABLE,
+          `the room could not be joined (${String(err)}): join again later`,
+          room.name,
+        );
+      },
+    );
+  }
+
+  /** The join proper, once the room's stream is current: live at once, or after a replay. */
+  private startJoin(session: Session, room: Room, cmd: JoinRoomCommand): void {
     const plan = planJoin(cmd, this.log.stream(room.name), this.limits.historyPageMax);
     if (plan.from === undefined) {
       this.membership.add(session, room);
@@ -536,6 +607,38 @@ export class ChatServer implements SessionHost, CatchUpHost {
     const c = new CatchUp(this, session, room, plan.from, plan.status);
     session.catchUps.add(c);
     c.pump();
+  }
+
+  /** A cluster node drops a room it no longer has any member in (it stops receiving it). */
+  private maybeIdle(room: Room): void {
+    if (!this.membership.hasAny(room)) this.log.idle(room.name);
+  }
+
+  /** An event for a room's members on every node: here, and to the other nodes. */
+  private publishRoom(room: Room, event: EncodedEvent, kind: "p"): void {
+    this.membership.publish(room, event);
+    this.cluster?.publishRoomEvent(room.name, kind, event.json);
+  }
+
+  /** ClusterLog: presence from another node, for this node's members of the room. */
+  private onRemoteRoomEvent(roomName: string, kind: string, json: string): void {
+    const room = this.rooms.find(roomName);
+    if (room === undefined) return;
+    let event: Event;
+    try {
+      event = JSON.parse(json) as Event;
+    } catch {
+      return;
+    }
+    if (kind === "p" && event._et === "room_participation") {
+      this.membership.publish(room, new EncodedEvent(event, json));
+    } else if (kind === "n" && event._et === "user_renamed") {
+      // Sent on each room the renamer is in: a member sharing several of them is told once.
+      if (this.recentRenames.has(json)) return;
+      this.recentRenames.add(json);
+      this.clock.setTimeout(() => this.recentRenames.delete(json), 5_000);
+      this.membership.publish(room, new EncodedEvent(event, json));
+    }
   }
 
   /** CatchUp: it has replayed everything up to the room's latest: live from here. */
@@ -549,6 +652,7 @@ export class ChatServer implements SessionHost, CatchUpHost {
   abandon(c: CatchUp, err: unknown): void {
     c.session.catchUps.delete(c);
     this.membership.remove(c.session, c.room);
+    this.maybeIdle(c.room);
     c.session.sendError(
       ErrorCode.STORE_UNAVAILABLE,
       `history could not be read (${String(err)}): join again later`,
@@ -579,7 +683,7 @@ export class ChatServer implements SessionHost, CatchUpHost {
         }),
       }),
     );
-    this.membership.publish(room, this.participation(room, session, "joined"));
+    this.publishRoom(room, this.participation(room, session, "joined"), "p");
   }
 
   /**
@@ -588,12 +692,13 @@ export class ChatServer implements SessionHost, CatchUpHost {
    */
   private leave(session: Session, room: Room): void {
     const left = this.participation(room, session, "left");
-    if (this.membership.isLive(session, room)) this.membership.publish(room, left);
+    if (this.membership.isLive(session, room)) this.publishRoom(room, left, "p");
     else {
       this.cancelCatchUp(session, room);
       session.deliver(left);
     }
     this.membership.remove(session, room);
+    this.maybeIdle(room);
   }
 
   private cancelCatchUp(session: Session, room: Room): void {
@@ -621,10 +726,11 @@ export class ChatServer implements SessionHost, CatchUpHost {
     const name = this.users.rename(session.userId, old, wanted);
     if (name === old) return;
     session.name = name;
-    this.membership.publishToPeers(
-      session,
-      new EncodedEvent({ _et: "user_renamed", u: session.userId, n: name, o: old }),
-    );
+    const renamed = new EncodedEvent({ _et: "user_renamed", u: session.userId, n: name, o: old });
+    this.membership.publishToPeers(session, renamed);
+    for (const room of this.membership.roomsOf(session)) {
+      this.cluster?.publishRoomEvent(room.name, "n", renamed.json);
+    }
   }
 
   // ------------------------------------------------------------------ endings
@@ -652,7 +758,8 @@ export class ChatServer implements SessionHost, CatchUpHost {
     for (const room of [...this.membership.roomsOf(session)]) {
       const live = this.membership.isLive(session, room);
       this.membership.remove(session, room);
-      if (live) this.membership.publish(room, this.participation(room, session, "left"));
+      if (live) this.publishRoom(room, this.participation(room, session, "left"), "p");
+      this.maybeIdle(room);
     }
     this.users.release(session.userId, session.name);
     this.sessions.delete(session);

@@ -63,4 +63,20 @@ export class CounterMetrics implements Metrics {
   storeUp(up: boolean): void {
     this.storeIsUp = up;
   }
+  readonly busErrors = new Map<string, number>();
+  busMessages = 0;
+  busRepairs = 0;
+  busIsUp = true;
+  busError(op: string): void {
+    this.busErrors.set(op, (this.busErrors.get(op) ?? 0) + 1);
+  }
+  busReceived(): void {
+    this.busMessages++;
+  }
+  busRepaired(messages: number): void {
+    this.busRepairs += messages;
+  }
+  busUp(up: boolean): void {
+    this.busIsUp = up;
+  }
 }

@@ -24,6 +24,8 @@ const NO_MEMBERS: ReadonlySet<Session> = new Set();
 export class Membership {
   private readonly byRoom = new Map<Room, Set<Session>>();
   private readonly bySession = new Map<Session, Set<Room>>();
+  /** members still catching up, per room (on their side only) */
+  private readonly pendingByRoom = new Map<Room, number>();
 
   constructor(private readonly metrics: Metrics) {}
 
@@ -56,23 +58,38 @@ export class Membership {
   addPending(session: Session, room: Room): void {
     let rooms = this.bySession.get(session);
     if (rooms === undefined) this.bySession.set(session, (rooms = new Set()));
+    if (rooms.has(room)) return;
     rooms.add(room);
+    this.pendingByRoom.set(room, (this.pendingByRoom.get(room) ?? 0) + 1);
   }
 
   goLive(session: Session, room: Room): void {
     let members = this.byRoom.get(room);
     if (members === undefined) this.byRoom.set(room, (members = new Set()));
+    if (members.has(session)) return;
     members.add(session);
+    this.unpend(room);
+  }
+
+  /** Whether `room` has any member here, live or catching up. */
+  hasAny(room: Room): boolean {
+    return this.byRoom.has(room) || this.pendingByRoom.has(room);
+  }
+
+  private unpend(room: Room): void {
+    const n = (this.pendingByRoom.get(room) ?? 0) - 1;
+    if (n <= 0) this.pendingByRoom.delete(room);
+    else this.pendingByRoom.set(room, n);
   }
 
   remove(session: Session, room: Room): void {
     const members = this.byRoom.get(room);
-    if (members !== undefined && members.delete(session) && members.size === 0) {
-      this.byRoom.delete(room);
-    }
+    const wasLive = members !== undefined && members.delete(session);
+    if (wasLive && members.size === 0) this.byRoom.delete(room);
     const rooms = this.bySession.get(session);
-    if (rooms !== undefined && rooms.delete(room) && rooms.size === 0) {
-      this.bySession.delete(session);
+    if (rooms !== undefined && rooms.delete(room)) {
+      if (rooms.size === 0) this.bySession.delete(session);
+      if (!wasLive) this.unpend(room);
     }
   }
 

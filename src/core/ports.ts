@@ -104,6 +104,14 @@ export interface Metrics {
   storeError(op: "append" | "read" | "trim"): void;
   /** the store started failing (false) or answers again (true) */
   storeUp(up: boolean): void;
+  /** a bus operation failed (a message not published is repaired from the store by the others) */
+  busError(op: "publish" | "subscribe"): void;
+  /** a payload arrived from the bus (only rooms this node has members in) */
+  busReceived(): void;
+  /** messages a node read from the store because the bus did not bring them */
+  busRepaired(messages: number): void;
+  /** the bus connection was lost (false) or is back (true) */
+  busUp(up: boolean): void;
 }
 
 // ------------------------------------------------------------------ history

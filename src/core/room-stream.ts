@@ -41,6 +41,14 @@ export class RoomStream {
     this.committed = head;
   }
 
+  /** Starts over from what the store says (a cluster node taking the room up again). */
+  reset(head: number, first: number): void {
+    this.tail = [];
+    this.tailStart = 0;
+    this.head = this.committed = head;
+    this.first = first;
+  }
+
   /** Offset of the oldest entry the tail holds (head + 1 when it holds none). */
   get tailFirst(): number {
     return this.tailStart < this.tail.length

@@ -88,6 +88,8 @@ export class Session implements EventHolder {
   private throttledSince: number | undefined;
   private resumeTimer: unknown;
   private readingPaused = false;
+  /** a command is still under way (see awaitCommand): nothing more is read until it ends */
+  private awaiting = false;
 
   constructor(
     private readonly host: SessionHost,
@@ -303,7 +305,7 @@ export class Session implements EventHolder {
     while (!this.closed) {
       // A client that does not read its own replies is not read either: it waits on itself.
       if (this.congested) this.waitFor(this);
-      if (this.blockedOn > 0) {
+      if (this.blockedOn > 0 || this.awaiting) {
         this.partialSince = 0; // input waiting on us is not the peer's slowness
         this.pauseReading();
         return;
@@ -339,6 +341,18 @@ export class Session implements EventHolder {
       if (typeof frame === "string") this.host.handleLine(this, frame);
       else this.host.handleFrameError(this, frame);
     }
+  }
+
+  /**
+   * The command just handled finishes later (it waits for the cluster): the session's next
+   * commands are read only after it, so they are handled in the order they were sent.
+   */
+  awaitCommand(done: Promise<void>): void {
+    this.awaiting = true;
+    void done.finally(() => {
+      this.awaiting = false;
+      if (!this.closed) this.onReadable();
+    });
   }
 
   private pauseReading(): void {

@@ -48,6 +48,11 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly storeMessages: Counter;
   private readonly storeErrors: Counter<"op">;
   private readonly storeUpGauge: Gauge;
+  private readonly busErrors: Counter<"op">;
+  private readonly busMessagesIn: Counter;
+  private busMessagesInCount = 0;
+  private readonly busRepairs: Counter;
+  private readonly busUpGauge: Gauge;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const p = options.prefix ?? "parley_";
@@ -166,6 +171,32 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
       registers,
     });
     this.storeUpGauge.set(1);
+    this.busErrors = new Counter({
+      name: `${p}bus_errors_total`,
+      help: "Bus operations that failed, by operation (what others missed is repaired from the store)",
+      labelNames: ["op"],
+      registers,
+    });
+    this.busMessagesIn = new Counter({
+      name: `${p}bus_messages_received_total`,
+      help: "Payloads received from the bus: only for rooms this node has members in",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.busMessagesInCount);
+      },
+    });
+    this.busRepairs = new Counter({
+      name: `${p}bus_repaired_messages_total`,
+      help: "Messages read from the store because the bus did not bring them",
+      registers,
+    });
+    this.busUpGauge = new Gauge({
+      name: `${p}bus_up`,
+      help: "1 while the bus (Redis) is connected, 0 while not (local members are still served)",
+      registers,
+    });
+    this.busUpGauge.set(1);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -231,5 +262,21 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
 
   storeUp(up: boolean): void {
     this.storeUpGauge.set(up ? 1 : 0);
+  }
+
+  busError(op: "publish" | "subscribe"): void {
+    this.busErrors.inc({ op });
+  }
+
+  busReceived(): void {
+    this.busMessagesInCount++;
+  }
+
+  busRepaired(messages: number): void {
+    if (messages > 0) this.busRepairs.inc(messages);
+  }
+
+  busUp(up: boolean): void {
+    this.busUpGauge.set(up ? 1 : 0);
   }
 }

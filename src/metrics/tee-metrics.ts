@@ -48,4 +48,16 @@ export class TeeMetrics implements Metrics {
   storeUp(up: boolean): void {
     for (const t of this.targets) t.storeUp(up);
   }
+  busError(op: "publish" | "subscribe"): void {
+    for (const t of this.targets) t.busError(op);
+  }
+  busReceived(): void {
+    for (const t of this.targets) t.busReceived();
+  }
+  busRepaired(messages: number): void {
+    for (const t of this.targets) t.busRepaired(messages);
+  }
+  busUp(up: boolean): void {
+    for (const t of this.targets) t.busUp(up);
+  }
 }

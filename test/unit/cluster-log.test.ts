@@ -1,0 +1,180 @@
+// Several chat servers in one process as the nodes of one cluster: a MemoryBus hub for the bus,
+// one MemoryStore shared as PostgreSQL would be. The same contract runs against Redis and
+// PostgreSQL in real processes in test/e2e/cluster.test.ts.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryBus, MemoryBusHub } from "../../src/bus/memory-bus.js";
+import { ChatServer, CounterMetrics } from "../../src/core/index.js";
+import type { Event } from "../../src/protocol/index.js";
+import { MemoryStore } from "../../src/store/memory-store.js";
+import { eventually } from "../bus/contract.js";
+import { MemoryConnection } from "../helpers/memory-connection.js";
+
+type Msg = Extract<Event, { _et: "user_message" }>;
+
+const ROOMS = [
+  { name: "a", description: "room a" },
+  { name: "b", description: "room b" },
+];
+
+async function cluster(n: number) {
+  const hub = new MemoryBusHub();
+  const store = new MemoryStore();
+  const nodes = [];
+  for (let i = 0; i < n; i++) {
+    const bus = new MemoryBus(hub);
+    const metrics = new CounterMetrics();
+    const chat = new ChatServer({
+      rooms: ROOMS,
+      store,
+      metrics,
+      cluster: { bus, nodeId: `node${i}` },
+      limits: { ratePerSec: 1_000_000, rateBurst: 1_000_000 },
+    });
+    await chat.start();
+    nodes.push({ chat, bus, metrics });
+  }
+  return nodes;
+}
+
+async function user(chat: ChatServer, ...commands: object[]) {
+  const conn = new MemoryConnection();
+  const session = (await chat.accept(conn))!;
+  conn.input({ _ct: "hello" }, ...commands);
+  session.onReadable();
+  return {
+    conn,
+    session,
+    send(...cmds: object[]) {
+      conn.input(...cmds);
+      session.onReadable();
+    },
+    messages: (room = "a") =>
+      conn.sent.filter((e): e is Msg => e._et === "user_message" && e.r === room),
+  };
+}
+
+const joined = (u: { conn: MemoryConnection }, room = "a") =>
+  u.conn.sent.some((e) => e._et === "user_joined_room" && e.r === room);
+
+describe("ClusterLog (nodes in one process)", () => {
+  it("gives a room one order on every node, offsets gap-free, whoever sends from where", async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!.chat, { _ct: "join_room", r: "a" });
+    const bob = await user(b!.chat, { _ct: "join_room", r: "a" });
+    await eventually(() => joined(alice) && joined(bob), 5_000, "both joined");
+    for (let i = 0; i < 100; i++) {
+      alice.send({ _ct: "send_message", r: "a", c: `alice ${i}` });
+      bob.send({ _ct: "send_message", r: "a", c: `bob ${i}` });
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await eventually(
+      () => alice.messages().length === 200 && bob.messages().length === 200,
+      10_000,
+      "200 messages on both nodes",
+    );
+    const ids = (u: typeof alice) => u.messages().map((m) => m.id);
+    assert.deepEqual(
+      ids(alice),
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+    assert.deepEqual(ids(bob), ids(alice));
+    assert.deepEqual(
+      bob.messages().map((m) => m.c),
+      alice.messages().map((m) => m.c),
+      "the same order everywhere",
+    );
+    // each sender's own messages in the order it sent them
+    assert.deepEqual(
+      alice
+        .messages()
+        .filter((m) => m.c.startsWith("bob"))
+        .map((m) => m.c),
+      Array.from({ length: 100 }, (_, i) => `bob ${i}`),
+    );
+  });
+
+  it("sends a node no traffic for a room it has no member in", async () => {
+    const [a, b, c] = await cluster(3);
+    const alice = await user(a!.chat, { _ct: "join_room", r: "a" });
+    const bob = await user(b!.chat, { _ct: "join_room", r: "a" });
+    const carol = await user(c!.chat, { _ct: "join_room", r: "b" });
+    await eventually(() => joined(alice) && joined(bob) && joined(carol, "b"));
+    const before = c!.metrics.busMessages;
+    for (let i = 0; i < 20; i++) alice.send({ _ct: "send_message", r: "a", c: `m${i}` });
+    await eventually(() => bob.messages().length === 20);
+    assert.equal(c!.metrics.busMessages, before, "node 2 received nothing for room a");
+    assert.equal(carol.messages().length, 0);
+    // and once its member leaves, a node stops receiving the room
+    bob.send({ _ct: "leave_room", r: "a" });
+    await new Promise((r) => setTimeout(r, 20));
+    const bBefore = b!.metrics.busMessages;
+    for (let i = 0; i < 5; i++) alice.send({ _ct: "send_message", r: "a", c: `late ${i}` });
+    await eventually(() => alice.messages().length === 25);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(b!.metrics.busMessages, bBefore);
+  });
+
+  it("shows a member who joins or leaves on another node", async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!.chat, { _ct: "join_room", r: "a" });
+    await eventually(() => joined(alice));
+    const bob = await user(b!.chat, { _ct: "join_room", r: "a" });
+    await eventually(() =>
+      alice.conn.sent.some(
+        (e) => e._et === "room_participation" && e.u === bob.session.userId && e.s === "joined",
+      ),
+    );
+    bob.send({ _ct: "quit" });
+    await eventually(() =>
+      alice.conn.sent.some(
+        (e) => e._et === "room_participation" && e.u === bob.session.userId && e.s === "left",
+      ),
+    );
+  });
+
+  it("repairs from the store what a node missed while the bus was down, in order", async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!.chat, { _ct: "join_room", r: "a" });
+    const bob = await user(b!.chat, { _ct: "join_room", r: "a" });
+    await eventually(() => joined(alice) && joined(bob));
+    alice.send({ _ct: "send_message", r: "a", c: "before" });
+    await eventually(() => bob.messages().length === 1);
+    b!.bus.down();
+    for (let i = 0; i < 10; i++) alice.send({ _ct: "send_message", r: "a", c: `during ${i}` });
+    await eventually(() => alice.messages().length === 11, 5_000, "alice's own node delivers");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(bob.messages().length, 1, "nothing reached bob's node meanwhile");
+    b!.bus.upAgain();
+    await eventually(() => bob.messages().length === 11, 5_000, "repaired");
+    assert.deepEqual(
+      bob.messages().map((m) => m.id),
+      Array.from({ length: 11 }, (_, i) => i + 1),
+    );
+    assert.ok(b!.metrics.busRepairs >= 10);
+  });
+
+  it("resumes a client on another node from the shared store", async () => {
+    const [a, b] = await cluster(2);
+    const sender = await user(a!.chat, { _ct: "join_room", r: "a" });
+    const reader = await user(a!.chat, { _ct: "join_room", r: "a" });
+    await eventually(() => joined(sender) && joined(reader));
+    for (let i = 0; i < 30; i++) sender.send({ _ct: "send_message", r: "a", c: `m${i}` });
+    await eventually(() => reader.messages().length === 30);
+    const epoch = (
+      reader.conn.sent.find((e) => e._et === "user_joined_room") as { e: string } | undefined
+    )?.e;
+    // the reader's node dies after it saw 10; it comes back on node b
+    const moved = await user(b!.chat, { _ct: "join_room", r: "a", o: 10, e: epoch });
+    await eventually(() => joined(moved));
+    const j = moved.conn.sent.find((e) => e._et === "user_joined_room") as Extract<
+      Event,
+      { _et: "user_joined_room" }
+    >;
+    assert.equal(j.rs, "exact");
+    assert.deepEqual(
+      moved.messages().map((m) => m.id),
+      Array.from({ length: 20 }, (_, i) => i + 11),
+    );
+  });
+});
