@@ -88,7 +88,7 @@ export class RedisBus implements Bus {
       await Promise.all([this.pub.connect(), this.sub.connect()]);
     } catch (err) {
       this.stopped = true;
-      await Promise.allSettled([this.pub.destroy(), this.sub.destroy()]);
+      for (const c of [this.pub, this.sub]) if (c.isOpen) c.destroy();
       throw new Error(`cannot reach Redis at ${this.description}: ${(err as Error).message}`);
     }
     this.starting = false;
