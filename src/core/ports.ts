@@ -240,3 +240,42 @@ export interface Bus {
   readonly up: boolean;
   stop(): Promise<void>;
 }
+
+/** One member of a room somewhere in the cluster. */
+export interface PresenceEntry {
+  node: string;
+  user: string;
+  name: string;
+}
+
+/**
+ * Who is where across a cluster's nodes (backends in src/bus/, all passing
+ * test/bus/directory-contract.ts): room members, unique display names, and which nodes are
+ * alive. Each node writes its own members and names; a node that stops sending heartbeats is
+ * declared dead after `ttlMs`, and `reap` removes what it held, once, for whoever asks first.
+ */
+export interface Directory {
+  readonly description: string;
+  /** Registers this node as alive and starts its heartbeat. */
+  start(): Promise<void>;
+  /** Stops the heartbeat and removes this node's members and names. */
+  stop(): Promise<void>;
+  join(room: string, user: string, name: string): Promise<void>;
+  /** Removes a member; resolves whether it was there. */
+  leave(room: string, user: string): Promise<boolean>;
+  /** Every member of `room`, on every node. */
+  members(room: string): Promise<PresenceEntry[]>;
+  /** Member counts of `rooms`, in their order. */
+  counts(rooms: readonly string[]): Promise<number[]>;
+  /**
+   * Claims the uniqueness keys of a display name (see protocol/display-name.ts) for `user`, all
+   * or none: false when one is held by another user.
+   */
+  claimName(keys: readonly string[], user: string): Promise<boolean>;
+  releaseName(keys: readonly string[], user: string): Promise<void>;
+  /**
+   * Removes the members and names of nodes whose heartbeat stopped; returns the members removed
+   * by this call (each exactly once across every caller), for their rooms to be told.
+   */
+  reap(): Promise<Array<{ room: string } & PresenceEntry>>;
+}
