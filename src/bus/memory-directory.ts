@@ -37,7 +37,7 @@ export class MemoryDirectory implements Directory {
 
   join(room: string, user: string, name: string): Promise<void> {
     let m = this.hub.members.get(room);
-    if (m === undefined) this.hub.members.set(room, (m = new Map()));
+    if (m === undefined) this.hub.members.set(room, (m = new Map<string, string>()));
     m.set(`${this.node}/${user}`, name);
     return Promise.resolve();
   }

@@ -1,14 +1,4 @@
-import type {
-  Command,
-  Event,
-  FrameError,
-  HistoryCommand,
-  JoinRoomCommand,
-  MemberInfo,
-  PublicLimits,
-  ResumeStatus,
-  UserMessageEvent,
-} from "../protocol/index.js";
+import type { Command, FrameError, PublicLimits } from "../protocol/index.js";
 import {
   decodeCommand,
   DecodeError,
@@ -18,34 +8,38 @@ import {
   PROTOCOL_VERSION,
   shouldReconnect,
 } from "../protocol/index.js";
-import { CatchUp, type CatchUpHost, planJoin } from "./catch-up.js";
+import type { ChatContext } from "./chat-context.js";
+import { ClusterLog } from "./cluster-log.js";
+import { ClusterPresence } from "./cluster-presence.js";
+import { CounterMetrics } from "./counter-metrics.js";
+import { RecentIds, type RecentIdsOptions } from "./dedup.js";
 import { ChatError, ConnectionRefused } from "./errors.js";
 import { randomId, SESSION_ID_LENGTH } from "./ids.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { LocalLog } from "./local-log.js";
+import { Membership } from "./membership.js";
+import type { MessageLog } from "./message-log.js";
+import { MessageService } from "./message-service.js";
 import {
   type ConnectionContext,
   type ConnectionMiddleware,
   MiddlewarePipeline,
 } from "./middleware.js";
-import { CounterMetrics } from "./counter-metrics.js";
-import { RecentIds, type RecentIdsOptions } from "./dedup.js";
-import { ClusterLog } from "./cluster-log.js";
-import { LocalLog } from "./local-log.js";
-import { type MessageLog, toEvent } from "./message-log.js";
-import type { LogEntry } from "./room-stream.js";
+import { NameService } from "./name-service.js";
 import type {
   Bus,
   Clock,
   Connection,
+  Directory,
   Logger,
   MessageStore,
   Metrics,
   RetentionPolicy,
 } from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
-import { Membership } from "./membership.js";
-import type { Room } from "./room.js";
 import { RoomManager, type RoomSpec } from "./room-manager.js";
+import { RoomService } from "./room-service.js";
+import type { LogEntry } from "./room-stream.js";
 import { type EndCode, PEER_CLOSED, Session, type SessionHost } from "./session.js";
 import { UserRegistry } from "./user-registry.js";
 
@@ -69,11 +63,14 @@ export interface ChatServerOptions {
    * Makes this server a node of a cluster: the bus carries room traffic between nodes and the
    * (shared) store orders each room's messages. Needs `store`.
    */
-  cluster?: { bus: Bus; nodeId: string };
+  cluster?: {
+    bus: Bus;
+    nodeId: string;
+    directory: Directory;
+    /** how often dead nodes are looked for, ms (default 3,000) */
+    reapEveryMs?: number;
+  };
 }
-
-/** A history page without `l`. */
-const DEFAULT_HISTORY_PAGE = 50;
 
 /** Deadline sweeps run at least this often, and at most every MIN_SWEEP_MS (ms). */
 const SWEEP_MS = 1_000;
@@ -96,7 +93,7 @@ const CLOSE_FLUSH_MS = 5_000;
  * (accept) and the session pulls commands from them; every command is decoded once, routed here,
  * and each resulting event is encoded once and queued on every recipient.
  */
-export class ChatServer implements SessionHost, CatchUpHost {
+export class ChatServer implements SessionHost {
   readonly limits: Limits;
   readonly clock: Clock;
   readonly metrics: Metrics;
@@ -105,9 +102,11 @@ export class ChatServer implements SessionHost, CatchUpHost {
   readonly membership: Membership;
   /** room streams: offsets, durability, recent tail, history */
   readonly log: MessageLog;
-  readonly replayLowWater: number;
   private readonly logger: Logger;
-  private readonly users: UserRegistry;
+  private readonly ctx: ChatContext;
+  private readonly messages: MessageService;
+  private readonly roomService: RoomService;
+  private readonly names: NameService;
   private readonly pipeline: MiddlewarePipeline;
   private readonly sessions = new Set<Session>();
   /** connections past the limit check whose middleware is still running */
@@ -116,11 +115,6 @@ export class ChatServer implements SessionHost, CatchUpHost {
   private accepting = false;
   private sweepTimer: unknown;
   private readonly publicLimits: PublicLimits;
-  private readonly recentIds: RecentIds;
-  /** the cluster side of the log, when this server is a node of a cluster */
-  private readonly cluster: ClusterLog | undefined;
-  /** renames from other nodes delivered lately (see onRemoteRoomEvent) */
-  private readonly recentRenames = new Set<string>();
 
   constructor(options: ChatServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -129,9 +123,10 @@ export class ChatServer implements SessionHost, CatchUpHost {
     this.metrics = options.metrics ?? new CounterMetrics();
     this.rooms = new RoomManager(options.rooms);
     this.membership = new Membership(this.metrics);
-    this.users = new UserRegistry(this.limits.maxNameChars);
     this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
-    this.recentIds = new RecentIds(this.clock, options.dedup);
+    // The services are made below on a context that holds the log; the log calls them back.
+    let messages: MessageService | undefined;
+    let roomService: RoomService | undefined;
     const logOptions = {
       store: options.store,
       clock: this.clock,
@@ -139,25 +134,48 @@ export class ChatServer implements SessionHost, CatchUpHost {
       metrics: this.metrics,
       ...(options.tailSize !== undefined && { tailSize: options.tailSize }),
       retention: options.retention ?? { maxMessages: 0, maxAgeMs: 0 },
-      deliver: (entry: LogEntry) => this.deliverMessage(entry),
-      onFailed: (entries: readonly LogEntry[], err: unknown) => this.storeFailed(entries, err),
+      deliver: (entry: LogEntry) => messages!.deliver(entry),
+      onFailed: (entries: readonly LogEntry[], err: unknown) => messages!.failed(entries, err),
     };
+    let cluster: ClusterLog | undefined;
+    let presence: ClusterPresence | undefined;
     if (options.cluster !== undefined) {
       if (options.store === undefined) throw new Error("a cluster node needs a shared store");
-      this.cluster = new ClusterLog({
+      const { bus, nodeId, directory, reapEveryMs } = options.cluster;
+      cluster = new ClusterLog({
         ...logOptions,
         store: options.store,
-        bus: options.cluster.bus,
-        nodeId: options.cluster.nodeId,
-        onRoomEvent: (room, kind, _node, json) => this.onRemoteRoomEvent(room, kind, json),
+        bus,
+        nodeId,
+        onRoomEvent: (room, kind, node, json) => roomService!.onRemoteEvent(room, kind, node, json),
       });
-      this.log = this.cluster;
-    } else {
-      this.cluster = undefined;
-      this.log = new LocalLog(logOptions);
+      presence = new ClusterPresence({
+        directory,
+        nodeId,
+        clock: this.clock,
+        logger: this.logger,
+        ...(reapEveryMs !== undefined && { reapEveryMs }),
+        onReaped: (removed) => roomService!.onReaped(removed),
+      });
     }
+    this.log = cluster ?? new LocalLog(logOptions);
+    this.ctx = {
+      limits: this.limits,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      rooms: this.rooms,
+      membership: this.membership,
+      users: new UserRegistry(this.limits.maxNameChars),
+      recentIds: new RecentIds(this.clock, options.dedup),
+      log: this.log,
+      cluster,
+      presence,
+    };
+    this.messages = messages = new MessageService(this.ctx);
+    this.roomService = roomService = new RoomService(this.ctx);
+    this.names = new NameService(this.ctx);
     const l = this.limits;
-    this.replayLowWater = Math.floor(l.maxOutboundBytes / 2);
     this.publicLimits = {
       historyPageMax: l.historyPageMax,
       maxMessageChars: l.maxMessageChars,
@@ -183,18 +201,45 @@ export class ChatServer implements SessionHost, CatchUpHost {
     };
   }
 
-  /** Opens the room streams (and reloads the resend-dedup memory from the store), then accepts. */
+  /**
+   * Opens the room streams, reloads the resend-dedup memory from the store, joins the cluster
+   * (a cluster node), then accepts.
+   */
   async start(): Promise<void> {
     await this.log.open([...this.rooms.rooms()].map((r) => r.name));
-    const since = this.clock.now() - this.recentIds.ttlMs;
-    for (const m of await this.log.recentWithClientIds(since, this.recentIds.maxEntries)) {
-      if (m.key === undefined || m.cid === undefined) continue;
-      const event = toEvent(m);
-      this.recentIds.remember(m.key, m.cid, event, JSON.stringify(event).length, m.ts);
-    }
+    await this.messages.warmDedup();
+    await this.ctx.presence?.start();
     this.log.start();
     this.accepting = true;
     this.scheduleSweep();
+  }
+
+  /** `welcome`, after the name asked for (an `error` follows when it is refused). */
+  private hello(session: Session, name: string | undefined): Promise<void> | void {
+    const welcome = (): void => {
+      session.deliver(
+        new EncodedEvent({
+          _et: "welcome",
+          v: PROTOCOL_VERSION,
+          s: session.id,
+          u: session.userId,
+          n: session.name,
+          limits: this.publicLimits,
+        }),
+      );
+    };
+    let renaming: Promise<void> | void;
+    try {
+      renaming = name === undefined ? undefined : this.names.rename(session, name);
+    } catch (err) {
+      welcome();
+      throw err;
+    }
+    if (!(renaming instanceof Promise)) return welcome();
+    return renaming.then(welcome, (err: unknown) => {
+      welcome();
+      throw err;
+    });
   }
 
   /**
@@ -242,20 +287,22 @@ export class ChatServer implements SessionHost, CatchUpHost {
       return this.refuse(conn, SHUTTING_DOWN);
     }
 
-    const userId = this.users.register();
+    const userId = this.ctx.users.register();
     const session = new Session(this, conn, ctx, randomId(SESSION_ID_LENGTH), userId);
     ctx.sessionId = session.id;
     ctx.userId = userId;
     this.sessions.add(session);
     this.metrics.connectionOpened(conn.transport);
     if (ctx.principal !== undefined) {
-      try {
-        this.rename(session, ctx.principal);
-      } catch (err) {
+      const principalFailed = (err: unknown): void =>
         this.logger.warn(
           { conn: ctx.id, principal: ctx.principal, err: String(err) },
           "principal not usable as name",
         );
+      try {
+        this.names.rename(session, ctx.principal)?.catch(principalFailed);
+      } catch (err) {
+        principalFailed(err);
       }
     }
     session.deliver(
@@ -336,70 +383,34 @@ export class ChatServer implements SessionHost, CatchUpHost {
   private dispatch(session: Session, cmd: Command): Promise<void> | void {
     switch (cmd._ct) {
       case "send_message":
-        return this.sendMessage(session, cmd.r, cmd.c, cmd.cid);
+        return this.messages.send(session, cmd);
       case "join_room":
-        return this.join(session, this.rooms.get(cmd.r), cmd);
+        return this.roomService.join(session, this.rooms.get(cmd.r), cmd);
       case "history":
         session.extended = true;
-        return this.history(session, cmd);
+        return this.roomService.history(session, cmd);
       case "leave_room": {
         const room = this.rooms.get(cmd.r);
         if (!this.membership.has(session, room)) {
           throw new ChatError(ErrorCode.NOT_IN_ROOM, `you are not in "${room.name}"`, room.name);
         }
-        return this.leave(session, room);
+        return this.roomService.leave(session, room);
       }
       case "quit":
         return this.end(session, DisconnectCode.QUIT, "client quit", false);
-      case "hello": {
+      case "hello":
         session.extended = true;
         if (cmd.k !== undefined) session.clientKey = cmd.k;
-        let failure: ChatError | undefined;
-        if (cmd.n !== undefined) {
-          try {
-            this.rename(session, cmd.n);
-          } catch (err) {
-            if (!(err instanceof ChatError)) throw err;
-            failure = err;
-          }
-        }
-        session.deliver(
-          new EncodedEvent({
-            _et: "welcome",
-            v: PROTOCOL_VERSION,
-            s: session.id,
-            u: session.userId,
-            n: session.name,
-            limits: this.publicLimits,
-          }),
-        );
-        if (failure !== undefined) throw failure;
-        return;
-      }
+        return this.hello(session, cmd.n);
       case "set_name":
         session.extended = true;
-        return this.rename(session, cmd.n);
+        return this.names.rename(session, cmd.n);
       case "list_rooms":
         session.extended = true;
-        session.deliver(
-          new EncodedEvent({
-            _et: "room_list",
-            rs: [...this.rooms.rooms()].map((r) => ({
-              n: r.name,
-              d: r.description,
-              m: this.membership.membersOf(r).size,
-            })),
-          }),
-        );
-        return;
-      case "list_members": {
+        return this.roomService.listRooms(session);
+      case "list_members":
         session.extended = true;
-        const room = this.rooms.get(cmd.r);
-        session.deliver(
-          new EncodedEvent({ _et: "room_members", r: room.name, ms: this.members(room) }),
-        );
-        return;
-      }
+        return this.roomService.listMembers(session, this.rooms.get(cmd.r));
       case "ping":
         session.extended = true;
         session.deliver(
@@ -414,322 +425,6 @@ export class ChatServer implements SessionHost, CatchUpHost {
         const unreachable: never = cmd;
         throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);
       }
-    }
-  }
-
-  private sendMessage(
-    session: Session,
-    roomName: string,
-    text: string,
-    cid: string | undefined,
-  ): void {
-    const started = performance.now();
-    const key = session.clientKey;
-    const prior = key !== undefined && cid !== undefined ? this.recentIds.get(key, cid) : undefined;
-    if (prior !== undefined) {
-      // A resend after a reconnect of a message already broadcast: only its sender gets the
-      // original event again (to clear its outbox); nobody sees the message twice. While the
-      // original is not durable yet, the very same event goes (withdrawn with it if it fails).
-      const s = prior.id !== undefined ? this.log.stream(prior.r) : undefined;
-      const pending =
-        s !== undefined && prior.id! > s.committed ? s.tailFrom(prior.id!)[0] : undefined;
-      session.deliver(pending?.event ?? new EncodedEvent(prior));
-      return;
-    }
-    const room = this.rooms.get(roomName);
-    if (!this.membership.has(session, room)) {
-      throw new ChatError(ErrorCode.NOT_IN_ROOM, `you are not in "${room.name}"`, room.name);
-    }
-    if (text.length > this.limits.maxMessageChars) {
-      throw new ChatError(
-        ErrorCode.MESSAGE_TOO_LONG,
-        `a message is at most ${this.limits.maxMessageChars} characters`,
-        room.name,
-      );
-    }
-    if (text.length === 0) throw new ChatError(ErrorCode.MESSAGE_EMPTY, "empty message", room.name);
-    if (!this.log.storeHealthy) {
-      throw new ChatError(
-        ErrorCode.STORE_UNAVAILABLE,
-        "the message store is failing: the message was not sent; send it again shortly",
-        room.name,
-      );
-    }
-    this.log.submit(
-      room.name,
-      {
-        ts: this.clock.now(),
-        user: session.userId,
-        name: session.name,
-        text,
-        ...(cid !== undefined && key !== undefined && { cid, key }),
-        ...(cid !== undefined && key === undefined && { cid }),
-      },
-      session,
-    );
-    this.metrics.broadcastDuration(performance.now() - started);
-  }
-
-  /** MessageLog: a message has its offset: to the room's members here, and into the dedup memory. */
-  private deliverMessage(entry: LogEntry): void {
-    const room = this.rooms.find(entry.msg.room);
-    if (room !== undefined) this.membership.publish(room, entry.event, entry.sender);
-    const { key, cid } = entry.msg;
-    if (key !== undefined && cid !== undefined) {
-      this.recentIds.remember(
-        key,
-        cid,
-        entry.event.event as UserMessageEvent,
-        entry.event.json.length,
-      );
-    }
-  }
-
-  /** MessageLog: these messages could not be stored; they reached nobody. Their senders are told. */
-  private storeFailed(entries: readonly LogEntry[], err: unknown): void {
-    for (const e of entries) {
-      const { key, cid, room } = e.msg;
-      if (key !== undefined && cid !== undefined) this.recentIds.forget(key, cid);
-      e.sender?.sendError(
-        ErrorCode.STORE_UNAVAILABLE,
-        `the message could not be stored (${String(err)}); it was not delivered: send it again`,
-        { cmd: "send_message", r: room, ...(cid !== undefined && { cid }) },
-      );
-    }
-  }
-
-  /** A page of a room's history, answered with a `history` event (or an error). */
-  private history(session: Session, cmd: HistoryCommand): void {
-    const room = this.rooms.get(cmd.r);
-    const l = cmd.l ?? DEFAULT_HISTORY_PAGE;
-    const max = this.limits.historyPageMax;
-    if (l > max) throw new ChatError(ErrorCode.BAD_LIMIT, `a page is at most ${max}`, room.name);
-    const s = this.log.stream(room.name);
-    const bound = cmd.before ?? cmd.after;
-    if (bound !== undefined && bound > s.head + (cmd.before !== undefined ? 1 : 0)) {
-      throw new ChatError(
-        ErrorCode.BAD_OFFSET,
-        `offset ${bound} is beyond the latest message of "${room.name}" (${s.head})`,
-        room.name,
-      );
-    }
-    const page =
-      cmd.after !== undefined
-        ? this.log.readAfter(room.name, cmd.after, l)
-        : this.log.readBefore(room.name, cmd.before ?? s.committed + 1, l);
-    page.then(
-      (ms) => {
-        const more =
-          cmd.after !== undefined
-            ? (ms.at(-1)?.id ?? cmd.after) < s.committed
-            : ms.length > 0 && ms[0]!.id! > s.first;
-        session.deliver(
-          new EncodedEvent({
-            _et: "history",
-            r: room.name,
-            e: s.epoch,
-            ms,
-            first: s.first,
-            head: s.committed,
-            more,
-          }),
-        );
-      },
-      (err: unknown) =>
-        session.sendError(ErrorCode.STORE_UNAVAILABLE, `history unavailable: ${String(err)}`, {
-          cmd: "history",
-          r: room.name,
-        }),
-    );
-  }
-
-  // ------------------------------------------------------------------ membership
-
-  private members(room: Room): MemberInfo[] {
-    const list: MemberInfo[] = [];
-    for (const m of this.membership.membersOf(room)) list.push({ u: m.userId, n: m.name });
-    return list;
-  }
-
-  private join(session: Session, room: Room, cmd: JoinRoomCommand): Promise<void> | void {
-    if (this.membership.has(session, room)) {
-      throw new ChatError(
-        ErrorCode.ALREADY_IN_ROOM,
-        `you are already in "${room.name}"`,
-        room.name,
-      );
-    }
-    if (this.membership.roomsOf(session).size >= this.limits.maxRoomsPerSession) {
-      throw new ChatError(
-        ErrorCode.TOO_MANY_ROOMS,
-        `at most ${this.limits.maxRoomsPerSession} rooms at once`,
-        room.name,
-      );
-    }
-    const prepared = this.log.prepare(room.name);
-    if (prepared === undefined) return this.startJoin(session, room, cmd);
-    // A cluster node takes the room up first; the joiner holds it meanwhile (not dropped).
-    this.membership.addPending(session, room);
-    const undo = (): void => {
-      this.membership.remove(session, room);
-      this.maybeIdle(room);
-    };
-    return prepared.then(
-      () => {
-        if (session.closed || !this.membership.has(session, room)) return;
-        try {
-          this.startJoin(session, room, cmd);
-        } catch (err) {
-          undo();
-          throw err;
-        }
-      },
-      (err: unknown) => {
-        undo();
-        throw new ChatError(
-          ErrorCode.STORE_UNAVAILABLE,
-          `the room could not be joined (${String(err)}): join again later`,
-          room.name,
-        );
-      },
-    );
-  }
-
-  /** The join proper, once the room's stream is current: live at once, or after a replay. */
-  private startJoin(session: Session, room: Room, cmd: JoinRoomCommand): void {
-    const plan = planJoin(cmd, this.log.stream(room.name), this.limits.historyPageMax);
-    if (plan.from === undefined) {
-      this.membership.add(session, room);
-      this.announceJoin(session, room, plan.status, 0);
-      return;
-    }
-    this.membership.addPending(session, room);
-    const c = new CatchUp(this, session, room, plan.from, plan.status);
-    session.catchUps.add(c);
-    c.pump();
-  }
-
-  /** A cluster node drops a room it no longer has any member in (it stops receiving it). */
-  private maybeIdle(room: Room): void {
-    if (!this.membership.hasAny(room)) this.log.idle(room.name);
-  }
-
-  /** An event for a room's members on every node: here, and to the other nodes. */
-  private publishRoom(room: Room, event: EncodedEvent, kind: "p"): void {
-    this.membership.publish(room, event);
-    this.cluster?.publishRoomEvent(room.name, kind, event.json);
-  }
-
-  /** ClusterLog: presence from another node, for this node's members of the room. */
-  private onRemoteRoomEvent(roomName: string, kind: string, json: string): void {
-    const room = this.rooms.find(roomName);
-    if (room === undefined) return;
-    let event: Event;
-    try {
-      event = JSON.parse(json) as Event;
-    } catch {
-      return;
-    }
-    if (kind === "p" && event._et === "room_participation") {
-      this.membership.publish(room, new EncodedEvent(event, json));
-    } else if (kind === "n" && event._et === "user_renamed") {
-      // Sent on each room the renamer is in: a member sharing several of them is told once.
-      if (this.recentRenames.has(json)) return;
-      this.recentRenames.add(json);
-      this.clock.setTimeout(() => this.recentRenames.delete(json), 5_000);
-      this.membership.publish(room, new EncodedEvent(event, json));
-    }
-  }
-
-  /** CatchUp: it has replayed everything up to the room's latest: live from here. */
-  goLive(c: CatchUp): void {
-    c.session.catchUps.delete(c);
-    this.membership.goLive(c.session, c.room);
-    this.announceJoin(c.session, c.room, c.status, c.replayed);
-  }
-
-  /** CatchUp: the store failed mid-replay: the join is undone and the client told to retry. */
-  abandon(c: CatchUp, err: unknown): void {
-    c.session.catchUps.delete(c);
-    this.membership.remove(c.session, c.room);
-    this.maybeIdle(c.room);
-    c.session.sendError(
-      ErrorCode.STORE_UNAVAILABLE,
-      `history could not be read (${String(err)}): join again later`,
-      { cmd: "join_room", r: c.room.name },
-    );
-  }
-
-  /** The joiner gets the member list (and where its stream stands), then everyone sees it join. */
-  private announceJoin(
-    session: Session,
-    room: Room,
-    status: ResumeStatus | undefined,
-    replayed: number,
-  ): void {
-    const list = this.members(room);
-    const s = this.log.stream(room.name);
-    session.deliver(
-      new EncodedEvent({
-        _et: "user_joined_room",
-        r: room.name,
-        us: list.map((m) => m.u),
-        ...(session.extended && {
-          ms: list,
-          e: s.epoch,
-          o: s.head,
-          ...(status !== undefined && { rs: status }),
-          ...(replayed > 0 && { rp: replayed }),
-        }),
-      }),
-    );
-    this.publishRoom(room, this.participation(room, session, "joined"), "p");
-  }
-
-  /**
-   * Members (the leaver included) see `left`, then the leaver is removed. One still catching up
-   * was never announced: only it is told.
-   */
-  private leave(session: Session, room: Room): void {
-    const left = this.participation(room, session, "left");
-    if (this.membership.isLive(session, room)) this.publishRoom(room, left, "p");
-    else {
-      this.cancelCatchUp(session, room);
-      session.deliver(left);
-    }
-    this.membership.remove(session, room);
-    this.maybeIdle(room);
-  }
-
-  private cancelCatchUp(session: Session, room: Room): void {
-    for (const c of session.catchUps) {
-      if (c.room !== room) continue;
-      c.cancel();
-      session.catchUps.delete(c);
-    }
-  }
-
-  private participation(room: Room, session: Session, s: "joined" | "left"): EncodedEvent {
-    return new EncodedEvent({
-      _et: "room_participation",
-      r: room.name,
-      u: session.userId,
-      s,
-      n: session.name,
-      ts: this.clock.now(),
-    });
-  }
-
-  private rename(session: Session, wanted: string): void {
-    const old = session.name;
-    // the registry normalises (NFKC): "Ａｌｉｃｅ" when already "Alice" changes nothing
-    const name = this.users.rename(session.userId, old, wanted);
-    if (name === old) return;
-    session.name = name;
-    const renamed = new EncodedEvent({ _et: "user_renamed", u: session.userId, n: name, o: old });
-    this.membership.publishToPeers(session, renamed);
-    for (const room of this.membership.roomsOf(session)) {
-      this.cluster?.publishRoomEvent(room.name, "n", renamed.json);
     }
   }
 
@@ -753,15 +448,8 @@ export class ChatServer implements SessionHost, CatchUpHost {
       );
     }
     session.markClosed();
-    for (const c of session.catchUps) c.cancel();
-    session.catchUps.clear();
-    for (const room of [...this.membership.roomsOf(session)]) {
-      const live = this.membership.isLive(session, room);
-      this.membership.remove(session, room);
-      if (live) this.publishRoom(room, this.participation(room, session, "left"), "p");
-      this.maybeIdle(room);
-    }
-    this.users.release(session.userId, session.name);
+    this.roomService.leaveAll(session);
+    this.names.release(session);
     this.sessions.delete(session);
     this.metrics.connectionClosed(session.conn.transport, code);
     this.pipeline.close(session.ctx, { code, message });
@@ -845,8 +533,9 @@ export class ChatServer implements SessionHost, CatchUpHost {
       if ((i + 1) % SHUTDOWN_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
     }
     // The last accepted messages are committed (and their echoes released) before the store
-    // is closed by the app.
+    // is closed by the app; then this node leaves the cluster's directory.
     await this.log.stop();
+    await this.ctx.presence?.stop();
   }
 }
 

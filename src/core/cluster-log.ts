@@ -184,10 +184,13 @@ export class ClusterLog extends MessageLog implements SequencerHost {
       .catch(() => this.cluster.metrics.busError("publish"));
   }
 
-  /** Publishes a room event that is not a message (presence): `KIND NODE - JSON`. */
-  publishRoomEvent(room: string, kind: string, json: string): void {
+  /**
+   * Publishes a room event that is not a message (presence): `KIND NODE - JSON`; `node` is the
+   * node the member was on (another when a dead node's members are reaped).
+   */
+  publishRoomEvent(room: string, kind: string, json: string, node = this.nodeId): void {
     this.bus
-      .publish(room, `${kind} ${this.nodeId} - ${json}`)
+      .publish(room, `${kind} ${node} - ${json}`)
       .catch(() => this.cluster.metrics.busError("publish"));
   }
 

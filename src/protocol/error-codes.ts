@@ -31,6 +31,8 @@ export const ErrorCode = {
    * to anyone (send it again later); a history request could not be read
    */
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
+  /** a cluster service (Redis) did not answer: nothing changed; try again shortly */
+  CLUSTER_UNAVAILABLE: "CLUSTER_UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

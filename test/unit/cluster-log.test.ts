@@ -4,6 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryBus, MemoryBusHub } from "../../src/bus/memory-bus.js";
+import { MemoryDirectory, MemoryDirectoryHub } from "../../src/bus/memory-directory.js";
 import { ChatServer, CounterMetrics } from "../../src/core/index.js";
 import type { Event } from "../../src/protocol/index.js";
 import { MemoryStore } from "../../src/store/memory-store.js";
@@ -19,6 +20,7 @@ const ROOMS = [
 
 async function cluster(n: number) {
   const hub = new MemoryBusHub();
+  const directories = new MemoryDirectoryHub();
   const store = new MemoryStore();
   const nodes = [];
   for (let i = 0; i < n; i++) {
@@ -28,13 +30,24 @@ async function cluster(n: number) {
       rooms: ROOMS,
       store,
       metrics,
-      cluster: { bus, nodeId: `node${i}` },
+      cluster: {
+        bus,
+        nodeId: `node${i}`,
+        directory: new MemoryDirectory(directories, `node${i}`, 300),
+        reapEveryMs: 100,
+      },
       limits: { ratePerSec: 1_000_000, rateBurst: 1_000_000 },
     });
     await chat.start();
-    nodes.push({ chat, bus, metrics });
+    nodes.push({ chat, bus, metrics, directory: directoryOf(chat) });
   }
   return nodes;
+}
+
+/** The node's directory, to kill it (its heartbeat stops, as with kill -9). */
+function directoryOf(chat: ChatServer): MemoryDirectory {
+  return (chat as unknown as { ctx: { presence: { directory: MemoryDirectory } } }).ctx.presence
+    .directory;
 }
 
 async function user(chat: ChatServer, ...commands: object[]) {
@@ -176,5 +189,94 @@ describe("ClusterLog (nodes in one process)", () => {
       moved.messages().map((m) => m.id),
       Array.from({ length: 20 }, (_, i) => i + 11),
     );
+  });
+
+  it("lists members, counts and names over the whole cluster", async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(
+      a!.chat,
+      { _ct: "set_name", n: "alice" },
+      { _ct: "join_room", r: "a" },
+    );
+    await eventually(() => joined(alice));
+    const bob = await user(b!.chat, { _ct: "set_name", n: "bob" }, { _ct: "join_room", r: "a" });
+    await eventually(() => joined(bob));
+    const j = bob.conn.sent.find((e) => e._et === "user_joined_room") as Extract<
+      Event,
+      { _et: "user_joined_room" }
+    >;
+    assert.deepEqual(j.ms!.map((m) => m.n).sort(), ["alice", "bob"], "bob sees alice on node 0");
+    await eventually(() =>
+      alice.conn.sent.some(
+        (e) => e._et === "room_participation" && e.n === "bob" && e.s === "joined",
+      ),
+    );
+    alice.send({ _ct: "list_members", r: "a" });
+    await eventually(() => alice.conn.sent.some((e) => e._et === "room_members"));
+    const rm = alice.conn.sent.find((e) => e._et === "room_members") as Extract<
+      Event,
+      { _et: "room_members" }
+    >;
+    assert.deepEqual(rm.ms.map((m) => m.n).sort(), ["alice", "bob"]);
+    alice.send({ _ct: "list_rooms" });
+    await eventually(() => alice.conn.sent.some((e) => e._et === "room_list"));
+    const rl = alice.conn.sent.find((e) => e._et === "room_list") as Extract<
+      Event,
+      { _et: "room_list" }
+    >;
+    assert.equal(rl.rs.find((r) => r.n === "a")!.m, 2);
+    // a name taken on one node is taken on every node, case-insensitively
+    const carol = await user(b!.chat, { _ct: "set_name", n: "ALICE" });
+    await eventually(() => carol.conn.sent.some((e) => e._et === "error"));
+    assert.equal(
+      (carol.conn.sent.find((e) => e._et === "error") as { code: string }).code,
+      "NAME_TAKEN",
+    );
+    // a rename is seen on the other node, and the old name is free again
+    alice.send({ _ct: "set_name", n: "alicia" });
+    await eventually(() =>
+      bob.conn.sent.some((e) => e._et === "user_renamed" && e.n === "alicia" && e.o === "alice"),
+    );
+    carol.send({ _ct: "set_name", n: "alice" });
+    await eventually(() =>
+      carol.conn.sent.some((e) => e._et === "user_renamed" && e.n === "alice"),
+    );
+  });
+
+  it("drops a dead node's users from presence within a bounded time, and their rooms see them leave", async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!.chat, { _ct: "join_room", r: "a" });
+    const bob = await user(b!.chat, { _ct: "set_name", n: "bob" }, { _ct: "join_room", r: "a" });
+    await eventually(() => joined(alice) && joined(bob));
+    await eventually(() =>
+      alice.conn.sent.some((e) => e._et === "room_participation" && e.n === "bob"),
+    );
+    // node 1 dies: no goodbye, its heartbeat just stops
+    b!.directory.kill();
+    b!.bus.down();
+    const killedAt = Date.now();
+    await eventually(
+      () =>
+        alice.conn.sent.some(
+          (e) => e._et === "room_participation" && e.u === bob.session.userId && e.s === "left",
+        ),
+      5_000,
+      "bob seen leaving",
+    );
+    const took = Date.now() - killedAt;
+    assert.ok(took < 2_000, `dropped after ${took} ms (ttl 300 ms, reaping every 100 ms)`);
+    alice.send({ _ct: "list_members", r: "a" });
+    await eventually(() => alice.conn.sent.some((e) => e._et === "room_members"));
+    const rm = alice.conn.sent.find((e) => e._et === "room_members") as Extract<
+      Event,
+      { _et: "room_members" }
+    >;
+    assert.deepEqual(
+      rm.ms.map((m) => m.u),
+      [alice.session.userId],
+    );
+    // and its name is free again
+    const bob2 = await user(a!.chat, { _ct: "set_name", n: "bob" });
+    await eventually(() => bob2.conn.sent.some((e) => e._et === "user_renamed" && e.n === "bob"));
   });
 });
