@@ -135,7 +135,8 @@ export class RoomService implements CatchUpHost {
         ...(session.extended && {
           ms: list,
           e: s.epoch,
-          o: s.head,
+          // committed, not head: an offset still uncommitted may be withdrawn and given again
+          o: s.committed,
           ...(status !== undefined && { rs: status }),
           ...(replayed > 0 && { rp: replayed }),
         }),
