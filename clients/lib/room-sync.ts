@@ -38,8 +38,9 @@ interface LinkRoom {
   mode: JoinMode;
   /** the backlog asked (mode backlog) */
   backlog: number;
-  /** messages passed to the app for this join before it went live */
+  /** messages passed to the app for this join before it went live, and the newest offset of them */
   replayed: number;
+  seen: number;
   /** the room was live on an earlier link (and not left since): a rejoin after a reconnect */
   rejoin: boolean;
   /** reported instead of the server's status: a resume it refused (BAD_OFFSET) */
@@ -65,8 +66,8 @@ export type JoinErrorOutcome =
  * - On a Parley server with history, a rejoin resumes (`o`, `e`) from the last offset the app has
  *   (RoomOffsets), so the server first replays exactly what was missed; a fresh join (the room's
  *   first, or one after leaving it) asks for a backlog (`b`) of recent messages instead.
- * - Every user_message with an offset at or below what the app has of its room is dropped, so the
- *   app sees each message once, in order. Within one link a room's epoch cannot change (it is
+ * - Every user_message with an offset at or below the newest the app got of its room is dropped,
+ *   so the app sees each message once, in order. Within one link a room's epoch cannot change (it is
  *   fixed for a server process), so positions of rooms left are forgotten at the next login.
  * - A join the server undid (STORE_UNAVAILABLE) is tried again later; a resume it refused
  *   (BAD_OFFSET: the offset is beyond the room's latest, its history went back) becomes a plain
@@ -171,7 +172,10 @@ export class RoomSync {
     if (!this.offsets.isNew(ev.r, id)) return [];
     this.offsets.saw(ev.r, id);
     const l = this.link.get(ev.r);
-    if (l !== undefined && !l.live) l.replayed++;
+    if (l !== undefined && !l.live) {
+      l.replayed++;
+      l.seen = Math.max(l.seen, id);
+    }
     return [ev];
   }
 
@@ -189,8 +193,9 @@ export class RoomSync {
     let status: RoomJoined["status"] = "fresh";
     if (l.status !== undefined) status = l.status;
     else if (l.mode === "resume") status = isResumeStatus(ev.rs) && epoch ? ev.rs : "reset";
-    if (epoch !== undefined && offset !== undefined) this.offsets.live(room, epoch, offset);
-    else this.offsets.forget(room); // a server without history: nothing to resume from
+    if (epoch !== undefined && offset !== undefined) {
+      this.offsets.live(room, epoch, offset, l.seen);
+    } else this.offsets.forget(room); // a server without history: nothing to resume from
     return {
       room,
       status,
@@ -262,6 +267,7 @@ export class RoomSync {
       mode,
       backlog,
       replayed: 0,
+      seen: 0,
       rejoin: this.everLive.has(room),
       ...(reset !== undefined && { status: reset }),
     });
