@@ -426,10 +426,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
         for (const m of this.sync.onMessage(ev)) this.emit("event", m);
         return;
       case "user_joined_room": {
+        const live = this.sync.onJoined(ev);
+        for (const m of live?.first ?? []) this.emit("event", m); // its backlog
         this.emit("event", ev);
-        const joined = this.sync.onJoined(ev);
-        if (joined === undefined) return;
-        this.emit("joined", joined);
+        if (live === undefined) return;
+        this.emit("joined", live.joined);
         this.delivery.flush();
         return;
       }

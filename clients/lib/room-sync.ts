@@ -22,6 +22,13 @@ export const DEFAULT_HISTORY_ON_JOIN = 50;
  */
 const JOIN_RETRY = { baseMs: 500, maxMs: 15_000, factor: 2 };
 
+/**
+ * Messages of a backlog held at most until its join is live. A backlog is at most the server's
+ * historyPageMax (default 200), plus what the room gets during the replay; past this bound the
+ * held messages are passed on at once.
+ */
+const HELD_MAX = 5_000;
+
 export interface RoomSyncHost {
   readonly clock: Clock;
   /** [0, 1), for the retry jitter */
@@ -38,6 +45,12 @@ interface LinkRoom {
   mode: JoinMode;
   /** the backlog asked (mode backlog) */
   backlog: number;
+  /**
+   * mode backlog: its messages, held until the join is live (then the app gets them all, or,
+   * should the join fail, none: the next join's backlog does not repeat any); undefined once
+   * passed on
+   */
+  held: UserMessageEvent[] | undefined;
   /** messages passed to the app for this join before it went live, and the newest offset of them */
   replayed: number;
   seen: number;
@@ -67,7 +80,8 @@ export type JoinErrorOutcome =
  *   (RoomOffsets), so the server first replays exactly what was missed; a fresh join (the room's
  *   first, or one after leaving it) asks for a backlog (`b`) of recent messages instead.
  * - Every user_message with an offset at or below the newest the app got of its room is dropped,
- *   so the app sees each message once, in order. Within one link a room's epoch cannot change (it is
+ *   so the app sees each message once, in order. A backlog is held until its join is live, so
+ *   a join that fails half way (the link drops, the store fails) passes on none of it. Within one link a room's epoch cannot change (it is
  *   fixed for a server process), so positions of rooms left are forgotten at the next login.
  * - A join the server undid (STORE_UNAVAILABLE) is tried again later; a resume it refused
  *   (BAD_OFFSET: the offset is beyond the room's latest, its history went back) becomes a plain
@@ -167,23 +181,24 @@ export class RoomSync {
    * already (an offset at or below the room's last, same epoch), else the event itself.
    */
   onMessage(ev: UserMessageEvent): UserMessageEvent[] {
-    const id = ev.id;
-    if (!this.wanted.has(ev.r) || !isOffset(id)) return [ev];
-    if (!this.offsets.isNew(ev.r, id)) return [];
-    this.offsets.saw(ev.r, id);
+    if (!this.wanted.has(ev.r) || !isOffset(ev.id)) return [ev];
     const l = this.link.get(ev.r);
-    if (l !== undefined && !l.live) {
-      l.replayed++;
-      l.seen = Math.max(l.seen, id);
+    if (l?.held !== undefined && !l.live) {
+      l.held.push(ev);
+      return l.held.length < HELD_MAX ? [] : this.release(ev.r, l);
     }
-    return [ev];
+    return this.pass(ev, l);
   }
 
-  /** A join went live (user_joined_room): what to tell the app, or undefined if not ours. */
-  onJoined(ev: UserJoinedRoomEvent): RoomJoined | undefined {
+  /**
+   * A join went live (user_joined_room): what to tell the app (undefined if not ours), and the
+   * messages of its backlog to pass on first.
+   */
+  onJoined(ev: UserJoinedRoomEvent): { joined: RoomJoined; first: UserMessageEvent[] } | undefined {
     const room = ev.r;
     const l = this.link.get(room);
     if (l === undefined || l.live) return undefined;
+    const first = this.release(room, l);
     l.live = true;
     this.cancelRetry(room);
     this.everLive.add(room);
@@ -196,7 +211,7 @@ export class RoomSync {
     if (epoch !== undefined && offset !== undefined) {
       this.offsets.live(room, epoch, offset, l.seen);
     } else this.offsets.forget(room); // a server without history: nothing to resume from
-    return {
+    const joined: RoomJoined = {
       room,
       status,
       replayed: l.replayed,
@@ -204,6 +219,26 @@ export class RoomSync {
       ...(epoch !== undefined && { epoch }),
       ...(offset !== undefined && { offset }),
     };
+    return { joined, first };
+  }
+
+  /** Passes on the held messages the app does not have yet; holds no more for this join. */
+  private release(room: string, l: LinkRoom): UserMessageEvent[] {
+    const held = l.held ?? [];
+    l.held = undefined;
+    return held.flatMap((m) => this.pass(m, l));
+  }
+
+  /** The message, unless the app has it already (then nothing); counts it for its join. */
+  private pass(ev: UserMessageEvent, l: LinkRoom | undefined): UserMessageEvent[] {
+    const id = ev.id!;
+    if (!this.offsets.isNew(ev.r, id)) return [];
+    this.offsets.saw(ev.r, id);
+    if (l !== undefined && !l.live) {
+      l.replayed++;
+      l.seen = Math.max(l.seen, id);
+    }
+    return [ev];
   }
 
   /** An `error` answering a join_room (cmd "join_room"). */
@@ -266,6 +301,7 @@ export class RoomSync {
       live: false,
       mode,
       backlog,
+      held: mode === "backlog" ? [] : undefined,
       replayed: 0,
       seen: 0,
       rejoin: this.everLive.has(room),

@@ -179,6 +179,31 @@ describe("ParleyClient backlog on join", () => {
     await Promise.all([reader.client.close(), five.client.close(), none.client.close()]);
   });
 
+  it("passes on none of a backlog whose join did not go live, so the next join's backlog repeats nothing", async () => {
+    const { ports } = await server();
+    const talker = await sender(ports.tcp);
+    sendAll(talker, range(30, "b"));
+    await until(() => received(talker).length === 30, 10_000, "30 messages");
+    const proxy = await FaultProxy.start(ports.tcp);
+    proxies.push(proxy);
+    const reader = new Reader(transportTo("line", proxy.port), { historyOnJoin: 10 });
+    await reader.client.connect();
+    // the link is lost after the backlog's 10 messages, before the join goes live
+    proxy.cutBefore('"_et":"user_joined_room"');
+    reader.client.join(ROOM);
+    await reader.down();
+    assert.deepEqual(reader.messages, []);
+    assert.deepEqual(reader.joins, []);
+    const live = await reader.reconnect();
+    assert.deepEqual(
+      { status: live.status, replayed: live.replayed },
+      { status: "fresh", replayed: 10 },
+    );
+    assert.deepEqual(reader.texts(), range(10, "b", 20));
+    talker.close();
+    await reader.client.close();
+  });
+
   it("asks again within the server's maximum when the backlog asked is above it", async () => {
     const { ports } = await server({ limits: { historyPageMax: 20 } });
     const talker = await sender(ports.tcp);

@@ -110,7 +110,9 @@ export async function until(
  * `holdDownstream()` stops passing server-to-client bytes (they are dropped, as a dying link
  * would lose them), `pauseDownstream()` keeps them back until `resumeDownstream()` (a slow
  * link), `refuse()` closes every new connection at once until `accept()` (a network that is
- * down), and `cut()` destroys every proxied connection on both sides.
+ * down), `cutBefore(text)` passes server lines until one containing `text`, then cuts there (a
+ * link lost at an exact point of a line-delimited stream), and `cut()` destroys every proxied
+ * connection on both sides.
  */
 export class FaultProxy {
   private readonly server: Server;
@@ -120,6 +122,9 @@ export class FaultProxy {
   private refusing = false;
   /** server-to-client bytes kept back while paused, per client socket */
   private paused: Map<Socket, Buffer[]> | undefined;
+  /** cutBefore(): the text of the line to cut before, and each client's partial line */
+  private cutAt: string | undefined;
+  private readonly partial = new Map<Socket, string>();
 
   private constructor(target: number) {
     this.server = createServer((client) => {
@@ -133,6 +138,10 @@ export class FaultProxy {
       client.on("data", (b) => upstream.write(b));
       upstream.on("data", (b: Buffer) => {
         if (this.holding) return;
+        if (this.cutAt !== undefined) {
+          this.passLines(client, upstream, b.toString("utf8"));
+          return;
+        }
         if (this.paused === undefined) client.write(b);
         else this.paused.set(client, [...(this.paused.get(client) ?? []), b]);
       });
@@ -176,6 +185,30 @@ export class FaultProxy {
     this.paused = undefined;
     for (const [client, chunks] of paused ?? []) {
       for (const b of chunks) client.write(b);
+    }
+  }
+
+  /**
+   * From now on, server-to-client bytes (line-delimited) pass line by line until a line holding
+   * `text`: that line and all after it are lost, and the connection is cut right there.
+   */
+  cutBefore(text: string): void {
+    this.cutAt = text;
+  }
+
+  private passLines(client: Socket, upstream: Socket, chunk: string): void {
+    const buffered = (this.partial.get(client) ?? "") + chunk;
+    const lines = buffered.split("\n");
+    this.partial.set(client, lines.pop()!);
+    for (const line of lines) {
+      if (line.includes(this.cutAt!)) {
+        this.cutAt = undefined;
+        this.partial.delete(client);
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(`${line}\n`);
     }
   }
 
