@@ -178,14 +178,15 @@ export class RoomSync {
 
   /**
    * The user_message events to pass to the app for one received: none when the app has it
-   * already (an offset at or below the room's last, same epoch), else the event itself.
+   * already (an offset at or below the newest it got of the room) or while its join's backlog is
+   * held, else the event itself (or, when the held backlog reaches its bound, all of it).
    */
   onMessage(ev: UserMessageEvent): UserMessageEvent[] {
     if (!this.wanted.has(ev.r) || !isOffset(ev.id)) return [ev];
     const l = this.link.get(ev.r);
     if (l?.held !== undefined && !l.live) {
       l.held.push(ev);
-      return l.held.length < HELD_MAX ? [] : this.release(ev.r, l);
+      return l.held.length < HELD_MAX ? [] : this.release(l);
     }
     return this.pass(ev, l);
   }
@@ -198,7 +199,7 @@ export class RoomSync {
     const room = ev.r;
     const l = this.link.get(room);
     if (l === undefined || l.live) return undefined;
-    const first = this.release(room, l);
+    const first = this.release(l);
     l.live = true;
     this.cancelRetry(room);
     this.everLive.add(room);
@@ -223,7 +224,7 @@ export class RoomSync {
   }
 
   /** Passes on the held messages the app does not have yet; holds no more for this join. */
-  private release(room: string, l: LinkRoom): UserMessageEvent[] {
+  private release(l: LinkRoom): UserMessageEvent[] {
     const held = l.held ?? [];
     l.held = undefined;
     return held.flatMap((m) => this.pass(m, l));
