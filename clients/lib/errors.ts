@@ -26,6 +26,8 @@ export const ClientErrorCode = {
   LOGIN_TIMEOUT: "LOGIN_TIMEOUT",
   /** no reply to a heartbeat ping in time: the link is presumed dead */
   HEARTBEAT_TIMEOUT: "HEARTBEAT_TIMEOUT",
+  /** no answer to a request (history) in time */
+  TIMEOUT: "TIMEOUT",
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
@@ -36,5 +38,16 @@ export class ClientError extends Error {
   ) {
     super(message);
     this.name = "ClientError";
+  }
+}
+
+/** A request the server refused with an `error` event: `code` is the server's (ErrorCode). */
+export class RequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "RequestError";
   }
 }

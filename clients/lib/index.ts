@@ -9,3 +9,5 @@ export * from "./clock.js";
 export * from "./address.js";
 export * from "./emitter.js";
 export type * from "../../src/protocol/messages.js";
+export { DEFAULT_HISTORY_ON_JOIN } from "./room-sync.js";
+export { DEFAULT_HISTORY_PAGE } from "./history-requests.js";

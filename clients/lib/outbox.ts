@@ -9,6 +9,14 @@ export interface OutboxEntry {
   readonly queuedAt: number;
   /** written on the current link and awaiting its echo */
   sent: boolean;
+  /**
+   * The server could not store it (STORE_UNAVAILABLE: nobody got it): it is written again from
+   * this time on (client clock, ms), and messages to its room after it wait as well.
+   */
+  retryAt?: number;
+  /** STORE_UNAVAILABLE refusals so far, and when the first came (client clock, ms) */
+  refusals?: number;
+  firstRefusedAt?: number;
 }
 
 /** Default bound of the outbox, in messages. */
@@ -77,9 +85,21 @@ export class Outbox {
     return [...this.entries.values()].filter((e) => !e.sent);
   }
 
-  /** After a link is lost: everything is to be written again on the next one. */
+  /** After a link is lost: everything is to be written again on the next one, at once. */
   markAllUnsent(): void {
-    for (const e of this.entries.values()) e.sent = false;
+    for (const e of this.entries.values()) {
+      e.sent = false;
+      delete e.retryAt;
+    }
+  }
+
+  /** The earliest retryAt of the entries waiting after a STORE_UNAVAILABLE, if any. */
+  nextRetry(): number | undefined {
+    let at: number | undefined;
+    for (const e of this.entries.values()) {
+      if (e.retryAt !== undefined && (at === undefined || e.retryAt < at)) at = e.retryAt;
+    }
+    return at;
   }
 
   /** Removes and returns the entries matching `pred`. */

@@ -2,9 +2,8 @@ import type {
   Command,
   DisconnectEvent,
   ErrorEvent,
-  LoginSuccessfulEvent,
-  RoomInfo,
   UserMessageEvent,
+  WelcomeEvent,
 } from "../../src/protocol/index.js";
 import {
   decodeEvent,
@@ -16,6 +15,9 @@ import { Backoff } from "./backoff.js";
 import type {
   ClientEvents,
   ConnectionStatus,
+  HistoryPage,
+  HistoryQuery,
+  JoinOptions,
   ParleyClientOptions,
   SessionInfo,
 } from "./client-types.js";
@@ -23,14 +25,17 @@ import { type Clock, systemClock } from "./clock.js";
 import { Emitter } from "./emitter.js";
 import { Heartbeat } from "./heartbeat.js";
 import { ClientError, ClientErrorCode } from "./errors.js";
+import { HistoryRequests } from "./history-requests.js";
 import { randomId } from "./ids.js";
-import { DEFAULT_OUTBOX_LIMIT, Outbox, type OutboxEntry } from "./outbox.js";
+import { NameKeeper } from "./name-keeper.js";
+import { sessionFromLogin } from "./session-info.js";
+import { DEFAULT_STORE_RETRY_MS, Delivery } from "./delivery.js";
+import { DEFAULT_OUTBOX_LIMIT, type OutboxEntry } from "./outbox.js";
+import { DEFAULT_HISTORY_ON_JOIN, RoomSync } from "./room-sync.js";
 import type { Link, Transport } from "./transport.js";
 
 export type * from "./client-types.js";
 
-/** Attempts to reclaim the display name after a reconnect before giving up. */
-const RECLAIM_ATTEMPTS = 5;
 /**
  * User ids of this client's latest sessions remembered to recognise its own messages. A resend
  * answered from the server's dedup memory carries the user id of the session that first sent it
@@ -43,11 +48,16 @@ const OWN_USER_IDS = 64;
  *
  * - Reconnects with exponential backoff and full jitter (backoff.ts), forever, unless the server
  *   said not to (a `disconnect` with reconnect: false) or close() was called.
- * - Rejoins the rooms it was in, and reclaims its display name, after each reconnect.
+ * - Rejoins the rooms it was in, and reclaims its display name, after each reconnect. On a Parley
+ *   server with history a rejoin resumes from the last offset seen in the room, so the messages
+ *   missed meanwhile come first, in order, and none is passed on twice (room-sync.ts); a fresh
+ *   join asks for a backlog of recent messages (historyOnJoin). history() reads older pages.
  * - Every message goes through a bounded outbox and carries a client message id (`cid`) until
- *   its echo comes back. After a reconnect the outbox is written again. On a Parley server that
- *   is lossless and shown once: the `hello` carries this object's instance key `k`, and the
- *   server answers a (k, cid) it broadcast already with the original event to the sender only.
+ *   its echo comes back. After a reconnect the outbox is written again, once each room's replay
+ *   has shown which of its messages the server has. On a Parley server that is lossless and
+ *   shown once: the `hello` carries this object's instance key `k`, and the server answers a
+ *   (k, cid) it broadcast already with the original event to the sender only. A message the
+ *   server could not store (STORE_UNAVAILABLE) stays in the outbox and is written again later.
  *   An original server neither echoes cids nor deduplicates: there, messages queued while
  *   offline are sent after the reconnect, and those written but unconfirmed when the link fell
  *   are reported as failed (UNCONFIRMED) instead of risking a duplicate.
@@ -59,34 +69,27 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private readonly transport: Transport;
   private readonly clock: Clock;
   private readonly backoff: Backoff;
-  private readonly outbox: Outbox;
+  private readonly delivery: Delivery;
+  private readonly sync: RoomSync;
+  private readonly historyRequests: HistoryRequests;
+  private readonly random: () => number;
   private readonly options: Required<
-    Pick<
-      ParleyClientOptions,
-      "retryInitial" | "heartbeatMs" | "loginTimeoutMs" | "stableAfterMs" | "reclaimDelayMs"
-    >
+    Pick<ParleyClientOptions, "retryInitial" | "heartbeatMs" | "loginTimeoutMs" | "stableAfterMs">
   >;
   private statusValue: ConnectionStatus;
   private sessionValue: SessionInfo | undefined;
   private link: Link | undefined;
   private loggedIn = false;
-  /** rooms the user wants to be in, in join order: rejoined after a reconnect */
-  private readonly wanted = new Set<string>();
-  /** rooms a join was written for on the current link (and not refused or left since) */
-  private linkRooms = new Set<string>();
-  private wantedName: string | undefined;
+  private readonly name: NameKeeper;
   /** user ids of this client's sessions, oldest first (bounded: OWN_USER_IDS) */
   private readonly ownUserIds: string[] = [];
-  private seq = 0;
   private logins = 0;
   private connectedAt = 0;
-  private reclaimAttempts = 0;
   private abortReason: ClientError | undefined;
   private lastDisconnect: DisconnectEvent | undefined;
   private retryTimer: unknown;
   private loginTimer: unknown;
   private heartbeat: Heartbeat | undefined;
-  private reclaimTimer: unknown;
   private first: { resolve: (s: SessionInfo) => void; reject: (e: Error) => void } | undefined;
   private closeWaiters: Array<() => void> = [];
 
@@ -94,15 +97,35 @@ export class ParleyClient extends Emitter<ClientEvents> {
     super();
     this.transport = options.transport;
     this.clock = options.clock ?? systemClock;
-    this.backoff = new Backoff(options.backoff, options.random);
-    this.outbox = new Outbox(options.outboxLimit ?? DEFAULT_OUTBOX_LIMIT);
-    this.wantedName = options.name;
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoff, this.random);
+    this.delivery = new Delivery(
+      {
+        clock: this.clock,
+        random: this.random,
+        canSend: (room) => this.loggedIn && this.sync.canSend(room),
+        write: (cmd) => this.write(cmd),
+        changed: (size) => this.emit("outbox", size),
+        failed: (f) => this.emit("failed", f),
+      },
+      options.outboxLimit ?? DEFAULT_OUTBOX_LIMIT,
+      options.storeRetryMs ?? DEFAULT_STORE_RETRY_MS,
+    );
+    this.sync = new RoomSync(
+      { clock: this.clock, random: this.random, write: (cmd) => this.write(cmd) },
+      options.historyOnJoin ?? DEFAULT_HISTORY_ON_JOIN,
+    );
+    this.historyRequests = new HistoryRequests(
+      this.clock,
+      options.requestTimeoutMs ?? 10_000,
+      (cmd) => this.write(cmd),
+    );
+    this.name = new NameKeeper(this.clock, options.reclaimDelayMs ?? 1_000, options.name);
     this.options = {
       retryInitial: options.retryInitial ?? false,
       heartbeatMs: options.heartbeatMs ?? 15_000,
       loginTimeoutMs: options.loginTimeoutMs ?? 10_000,
       stableAfterMs: options.stableAfterMs ?? 5_000,
-      reclaimDelayMs: options.reclaimDelayMs ?? 1_000,
     };
     this.statusValue = { state: "idle", server: this.transport.description, attempt: 0 };
   }
@@ -118,12 +141,12 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Rooms the client is in, or will rejoin on reconnect, in join order. */
   get rooms(): readonly string[] {
-    return [...this.wanted];
+    return this.sync.rooms;
   }
 
   /** Messages sent and not yet confirmed, in send order. */
   get pending(): readonly OutboxEntry[] {
-    return this.outbox.list().map((e) => ({ ...e }));
+    return this.delivery.list();
   }
 
   /**
@@ -149,31 +172,43 @@ export class ParleyClient extends Emitter<ClientEvents> {
     });
   }
 
-  /** Joins a room now, or at the next login when offline; kept across reconnects. */
-  join(room: string): void {
+  /**
+   * Joins a room now, or at the next login when offline; kept across reconnects. On a Parley
+   * server the join first replays the room's latest `backlog` messages (default historyOnJoin),
+   * then the `joined` event says it is live.
+   */
+  join(room: string, options: JoinOptions = {}): void {
     this.assertOpen();
-    if (this.sessionValue && !this.sessionValue.rooms.some((r) => r.n === room)) {
-      throw new ClientError(ClientErrorCode.ROOM_NOT_FOUND, `no room "${room}" on this server`);
-    }
-    if (this.wanted.has(room)) return;
-    this.wanted.add(room);
-    if (this.loggedIn) {
-      this.write({ _ct: "join_room", r: room });
-      this.linkRooms.add(room);
-      this.flush();
-    }
+    this.assertRoom(room);
+    if (options.backlog !== undefined) this.sync.want(room, options.backlog);
+    else this.sync.want(room);
   }
 
   /** Leaves a room; its messages still in the outbox unsent are given up (LEFT_ROOM). */
   leave(room: string): void {
     this.assertOpen();
-    if (!this.wanted.delete(room)) return;
-    this.failWhere(
+    if (!this.sync.unwant(room)) return;
+    this.delivery.failWhere(
       (e) => e.room === room && !e.sent,
       ClientErrorCode.LEFT_ROOM,
       `left "${room}" before it was sent`,
     );
-    if (this.loggedIn && this.linkRooms.delete(room)) this.write({ _ct: "leave_room", r: room });
+  }
+
+  /**
+   * A page of a room's history (Parley servers), oldest first: with `before`, the messages older
+   * than that offset (to load older pages as the user scrolls up), else the latest. Rejects with
+   * a RequestError carrying the server's code (BAD_OFFSET, STORE_UNAVAILABLE...), or a
+   * ClientError when the link drops first (NOT_CONNECTED) or no answer comes in time (TIMEOUT).
+   */
+  history(room: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+    try {
+      this.assertExtension("history");
+      this.assertRoom(room);
+      return this.historyRequests.request(room, query, this.sync.maxBacklog);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /**
@@ -182,22 +217,18 @@ export class ParleyClient extends Emitter<ClientEvents> {
    */
   send(room: string, text: string): string {
     this.assertOpen();
-    if (!this.wanted.has(room)) {
+    if (!this.sync.has(room)) {
       throw new ClientError(ClientErrorCode.NOT_IN_ROOM, `join "${room}" before sending to it`);
     }
     if (text.length === 0) throw new ClientError(ClientErrorCode.MESSAGE_EMPTY, "empty message");
-    const cid = (++this.seq).toString(36);
-    this.outbox.add({ cid, room, text, queuedAt: this.clock.now(), sent: false });
-    this.emit("outbox", this.outbox.size);
-    this.flush();
-    return cid;
+    return this.delivery.add(room, text);
   }
 
   /** Chooses a display name (Parley servers); it is reclaimed after each reconnect. */
   setName(name: string): void {
     this.assertOpen();
     if (this.sessionValue === undefined || !this.loggedIn) {
-      this.wantedName = name;
+      this.name.wanted = name;
       return;
     }
     if (!this.sessionValue.extended) {
@@ -208,11 +239,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
 
   /** Sends an extension request (list_rooms, list_members, ping); the reply comes as an event. */
   request(cmd: Extract<Command, { _ct: "list_rooms" | "list_members" | "ping" }>): void {
-    this.assertOpen();
-    if (!this.loggedIn) throw new ClientError(ClientErrorCode.NOT_CONNECTED, "not connected");
-    if (!this.sessionValue?.extended) {
-      throw new ClientError(ClientErrorCode.UNSUPPORTED, `this server has no ${cmd._ct}`);
-    }
+    this.assertExtension(cmd._ct);
     this.write(cmd);
   }
 
@@ -285,7 +312,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private onLinkClosed(error: Error | undefined): void {
     this.link = undefined;
     this.loggedIn = false;
-    this.linkRooms = new Set();
+    this.sync.linkClosed();
     this.stopLinkTimers();
     if (this.statusValue.state === "closed") {
       for (const resolve of this.closeWaiters.splice(0)) resolve();
@@ -305,16 +332,9 @@ export class ParleyClient extends Emitter<ClientEvents> {
       this.shutDown(dc.code, reason, reason);
       return this.rejectFirst(new Error(reason));
     }
-    if (this.sessionValue?.extended) {
-      // The server deduplicates by (key, cid): writing everything again is safe.
-      this.outbox.markAllUnsent();
-    } else {
-      this.failWhere(
-        (e) => e.sent,
-        ClientErrorCode.UNCONFIRMED,
-        "the connection dropped before the server confirmed it; not resent, to never show it twice",
-      );
-    }
+    this.historyRequests.failAll(ClientErrorCode.NOT_CONNECTED, `the link dropped: ${reason}`);
+    // A Parley server deduplicates by (key, cid): writing everything again is safe there.
+    this.delivery.linkLost(this.sessionValue?.extended === true);
     const stable =
       this.connectedAt > 0 && this.clock.now() - this.connectedAt >= this.options.stableAfterMs;
     if (stable) this.backoff.reset();
@@ -333,7 +353,10 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.clock.clearTimeout(this.retryTimer);
     this.stopLinkTimers();
     this.loggedIn = false;
-    this.failWhere(() => true, code, message);
+    this.sync.linkClosed();
+    this.historyRequests.failAll(ClientErrorCode.CLOSED, message);
+    this.delivery.stop();
+    this.delivery.failWhere(() => true, code, message);
   }
 
   private rejectFirst(err: Error): void {
@@ -345,7 +368,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private stopLinkTimers(): void {
     this.clock.clearTimeout(this.loginTimer);
     this.heartbeat?.stop();
-    this.clock.clearTimeout(this.reclaimTimer);
+    this.name.stop();
   }
 
   private setStatus(s: Pick<ConnectionStatus, "state"> & Partial<ConnectionStatus>): void {
@@ -364,27 +387,24 @@ export class ParleyClient extends Emitter<ClientEvents> {
     }
   }
 
+  /** Throws unless logged in to a server that speaks the extension `what` needs. */
+  private assertExtension(what: string): void {
+    this.assertOpen();
+    if (!this.loggedIn) throw new ClientError(ClientErrorCode.NOT_CONNECTED, "not connected");
+    if (!this.sessionValue?.extended) {
+      throw new ClientError(ClientErrorCode.UNSUPPORTED, `this server has no ${what}`);
+    }
+  }
+
+  /** Throws unless the server (once known) has this room. */
+  private assertRoom(room: string): void {
+    if (this.sessionValue && !this.sessionValue.rooms.some((r) => r.n === room)) {
+      throw new ClientError(ClientErrorCode.ROOM_NOT_FOUND, `no room "${room}" on this server`);
+    }
+  }
+
   private write(cmd: Command): void {
     this.link?.send(encodeCommand(cmd));
-  }
-
-  /** Writes the outbox entries not yet written on this link, in order. */
-  private flush(): void {
-    if (!this.loggedIn) return;
-    for (const e of this.outbox.unsent()) {
-      if (!this.linkRooms.has(e.room)) continue;
-      this.write({ _ct: "send_message", r: e.room, c: e.text, cid: e.cid });
-      e.sent = true;
-    }
-  }
-
-  private failWhere(pred: (e: OutboxEntry) => boolean, code: string, message: string): void {
-    const gone = this.outbox.removeWhere(pred);
-    if (gone.length === 0) return;
-    for (const e of gone) {
-      this.emit("failed", { cid: e.cid, room: e.room, text: e.text, code, message });
-    }
-    this.emit("outbox", this.outbox.size);
   }
 
   // ---------------------------------------------------------------- events
@@ -394,24 +414,39 @@ export class ParleyClient extends Emitter<ClientEvents> {
     if (ev === undefined) return; // not an event: ignored, as the protocol asks of clients
     this.heartbeat?.heard();
     switch (ev._et) {
-      case "login_successful":
-        if (!isLogin(ev)) return; // unusable: the login timeout will end this link
-        this.onLogin(link, ev);
+      case "login_successful": {
+        const session = sessionFromLogin(ev, this.logins);
+        if (session === undefined) return; // unusable: the login timeout will end this link
+        this.onLogin(link, session);
         break;
+      }
       case "user_message":
         this.onUserMessage(ev);
+        // none when the app has it already (RoomSync)
+        for (const m of this.sync.onMessage(ev)) this.emit("event", m);
+        return;
+      case "user_joined_room": {
+        const live = this.sync.onJoined(ev);
+        for (const m of live?.first ?? []) this.emit("event", m); // its backlog
+        this.emit("event", ev);
+        if (live === undefined) return;
+        this.emit("joined", live.joined);
+        this.delivery.flush();
+        return;
+      }
+      case "history":
+        this.historyRequests.onHistory(ev);
         break;
       case "error":
         this.onServerError(ev);
         break;
       case "welcome":
-        if (this.sessionValue && typeof ev.n === "string") this.sessionValue.name = ev.n;
+        this.onWelcome(ev);
         break;
       case "user_renamed":
         if (this.sessionValue && ev.u === this.sessionValue.userId && typeof ev.n === "string") {
           this.sessionValue.name = ev.n;
-          this.wantedName = ev.n;
-          this.reclaimAttempts = 0;
+          this.name.confirmed(ev.n);
         }
         break;
       case "disconnect":
@@ -423,49 +458,34 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.emit("event", ev);
   }
 
-  private onLogin(link: Link, ev: LoginSuccessfulEvent): void {
+  private onLogin(link: Link, session: SessionInfo): void {
     this.clock.clearTimeout(this.loginTimer);
-    const extended = typeof ev.pv === "number" && ev.pv >= 1;
-    const session: SessionInfo = {
-      sessionId: ev.s,
-      userId: ev.u,
-      name: typeof ev.n === "string" ? ev.n : ev.u,
-      rooms: ev.rs.filter(isRoomInfo),
-      extended,
-      reconnects: this.logins++,
-    };
+    const extended = session.extended;
+    this.logins++;
     this.sessionValue = session;
-    this.ownUserIds.push(ev.u);
+    this.ownUserIds.push(session.userId);
     if (this.ownUserIds.length > OWN_USER_IDS) this.ownUserIds.shift();
     this.loggedIn = true;
     this.connectedAt = this.clock.now();
-    this.reclaimAttempts = 0;
+    this.name.loggedIn();
     if (extended) {
       this.write({
         _ct: "hello",
         v: PROTOCOL_VERSION,
         k: this.key,
-        ...(this.wantedName !== undefined && { n: this.wantedName }),
+        ...(this.name.wanted !== undefined && { n: this.name.wanted }),
       });
     }
-    // Rejoin, then write the outbox: the server handles one connection's commands in order, so
-    // every message lands after its room's join without waiting for replies.
-    const known = new Set(session.rooms.map((r) => r.n));
-    for (const room of [...this.wanted]) {
-      if (!known.has(room)) {
-        // Joining an unknown room makes an original server drop the connection: never send it.
-        this.wanted.delete(room);
-        continue;
-      }
-      this.write({ _ct: "join_room", r: room });
-      this.linkRooms.add(room);
-    }
-    this.failWhere(
-      (e) => !this.wanted.has(e.room),
+    // Rejoin (resuming where each room was left), then write the outbox: on an original server at
+    // once (it handles one connection's commands in order, so every message lands after its
+    // room's join), on Parley once each room is live (flush, from user_joined_room).
+    this.sync.login(extended, new Set(session.rooms.map((r) => r.n)));
+    this.delivery.failWhere(
+      (e) => !this.sync.has(e.room),
       ClientErrorCode.ROOM_NOT_FOUND,
       "the room is gone from the server",
     );
-    this.flush();
+    this.delivery.flush();
     if (extended) {
       const ms = this.options.heartbeatMs;
       this.heartbeat = new Heartbeat(
@@ -490,86 +510,39 @@ export class ParleyClient extends Emitter<ClientEvents> {
   }
 
   private onUserMessage(ev: UserMessageEvent): void {
-    let confirmed: OutboxEntry | undefined;
+    const session = this.sessionValue;
     if (typeof ev.cid === "string") {
       // Another client's message may carry the same cid (cids are per client).
-      if (this.isOwn(ev)) confirmed = this.outbox.take(ev.cid);
-    } else if (
-      this.sessionValue &&
-      !this.sessionValue.extended &&
-      ev.u === this.sessionValue.userId
-    ) {
-      const [entry, dropped] = this.outbox.takeEcho(ev.r, ev.c);
-      confirmed = entry;
-      for (const e of dropped) {
-        this.emit("failed", {
-          cid: e.cid,
-          room: e.room,
-          text: e.text,
-          code: ClientErrorCode.UNCONFIRMED,
-          message: "the server did not echo it",
-        });
-      }
+      if (this.isOwn(ev)) this.delivery.echoed(ev.cid);
+    } else if (session && !session.extended && ev.u === session.userId) {
+      this.delivery.echoedWithoutCid(ev);
     }
-    if (confirmed !== undefined) this.emit("outbox", this.outbox.size);
+  }
+
+  private onWelcome(ev: WelcomeEvent): void {
+    if (this.sessionValue && typeof ev.n === "string") this.sessionValue.name = ev.n;
+    const max = (ev.limits as Partial<WelcomeEvent["limits"]> | undefined)?.historyPageMax;
+    if (typeof max === "number" && Number.isSafeInteger(max) && max >= 1) {
+      this.sync.maxBacklog = max;
+    }
   }
 
   private onServerError(ev: ErrorEvent): void {
-    if (typeof ev.cid === "string") {
-      const e = this.outbox.take(ev.cid);
-      if (e !== undefined) {
-        this.emit("failed", {
-          cid: e.cid,
-          room: e.room,
-          text: e.text,
-          code: ev.code,
-          message: ev.message,
-        });
-        this.emit("outbox", this.outbox.size);
-      }
-    }
-    if (
-      ev.cmd === "join_room" &&
-      typeof ev.r === "string" &&
-      ev.code !== ErrorCode.ALREADY_IN_ROOM
-    ) {
-      const room = ev.r;
-      this.wanted.delete(room);
-      this.linkRooms.delete(room);
-      this.failWhere((e) => e.room === room, ev.code, ev.message);
+    if (this.historyRequests.onError(ev)) return;
+    if (typeof ev.cid === "string") this.delivery.refused(ev.cid, ev.code, ev.message);
+    if (ev.cmd === "join_room") {
+      const outcome = this.sync.onJoinError(ev);
+      if (outcome === "refused") {
+        this.delivery.failWhere((e) => e.room === ev.r, ev.code, ev.message);
+      } else if (outcome === "live") this.delivery.flush();
     }
     const naming = ev.cmd === "hello" || ev.cmd === "set_name";
-    if (naming && ev.code === ErrorCode.NAME_TAKEN) this.retryReclaim();
-  }
-
-  /**
-   * After a reconnect our previous session may still hold the name on the server (it has not
-   * yet noticed the old connection is gone): try again a few times, a little later each time.
-   */
-  private retryReclaim(): void {
-    const name = this.wantedName;
     const session = this.sessionValue;
-    if (name === undefined || session === undefined || session.name === name) return;
-    if (session.reconnects === 0 || this.reclaimAttempts >= RECLAIM_ATTEMPTS) return;
-    this.reclaimAttempts++;
-    const link = this.link;
-    this.reclaimTimer = this.clock.setTimeout(() => {
-      if (this.link === link && this.loggedIn && this.wantedName === name) {
-        this.write({ _ct: "set_name", n: name });
-      }
-    }, this.options.reclaimDelayMs * this.reclaimAttempts);
+    if (naming && ev.code === ErrorCode.NAME_TAKEN && session !== undefined) {
+      const link = this.link;
+      this.name.taken(session.name, session.reconnects, (name) => {
+        if (this.link === link && this.loggedIn) this.write({ _ct: "set_name", n: name });
+      });
+    }
   }
-}
-
-function isRoomInfo(r: unknown): r is RoomInfo {
-  return (
-    typeof r === "object" &&
-    r !== null &&
-    typeof (r as RoomInfo).n === "string" &&
-    typeof (r as RoomInfo).d === "string"
-  );
-}
-
-function isLogin(ev: LoginSuccessfulEvent): boolean {
-  return typeof ev.s === "string" && typeof ev.u === "string" && Array.isArray(ev.rs);
 }

@@ -41,6 +41,7 @@ export function App(props: {
       leave: (room) => controller.leave(room),
       submit: (line) => controller.submit(line),
       reconnectNow: () => controller.reconnectNow(),
+      loadOlder: () => controller.loadOlder(),
       quit: () => void controller.quit(),
     }),
     [controller],

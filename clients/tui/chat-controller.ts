@@ -19,6 +19,14 @@ import {
   withStatus,
   withWanted,
 } from "./chat-state.js";
+import {
+  OLDER_PAGE,
+  wantsOlder,
+  withJoined,
+  withOlder,
+  withOlderFailed,
+  withOlderLoading,
+} from "./room-history.js";
 
 /** Makes a client for what was typed on the connect page; throws ClientError on a bad address. */
 export type ClientFactory = (address: string) => ParleyClient;
@@ -95,6 +103,7 @@ export class ChatController {
         this.update((s) => withLogin(s, session, client.rooms, this.now())),
       ),
       client.on("event", (ev) => this.onEvent(ev)),
+      client.on("joined", (j) => this.update((s) => withJoined(s, j))),
       client.on("outbox", () =>
         this.update((s) =>
           withPending(
@@ -126,6 +135,23 @@ export class ChatController {
 
   reconnectNow(): void {
     this.client?.reconnectNow();
+  }
+
+  /**
+   * Asks for the page of messages before the oldest shown in a room (the active one by default),
+   * when there may be one and none is on its way; online only.
+   */
+  loadOlder(room = this.state.active): void {
+    const client = this.client;
+    const view = this.state.rooms.find((r) => r.name === room);
+    if (client === undefined || room === undefined || view === undefined) return;
+    if (!wantsOlder(view) || this.state.status?.state !== "connected") return;
+    const before = view.olderBefore;
+    this.update((s) => withOlderLoading(s, room));
+    client.history(room, { before, limit: OLDER_PAGE }).then(
+      (page) => this.update((s) => withOlder(s, page, (m) => client.isOwn(m))),
+      (err: unknown) => this.update((s) => withOlderFailed(s, room, messageOf(err))),
+    );
   }
 
   /** Leaves the chat (the server tells the rooms) and marks the state for exit. */

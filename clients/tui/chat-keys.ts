@@ -35,6 +35,8 @@ export type ChatEffect =
   | { kind: "leave"; room: string }
   | { kind: "submit"; line: string }
   | { kind: "reconnect" }
+  /** the view reached the oldest loaded messages: load older ones */
+  | { kind: "older" }
   | { kind: "quit" };
 
 export interface KeyContext {
@@ -52,12 +54,18 @@ export function stepKey(
   key: Key,
   ctx: KeyContext,
 ): [ChatUi, ChatEffect | undefined] {
+  const top = Math.max(0, ctx.items - 1);
   const scrollBy = (n: number): ChatUi => ({
     ...ui,
-    scroll: Math.min(Math.max(0, ctx.items - 1), Math.max(0, ui.scroll + n)),
+    scroll: Math.min(top, Math.max(0, ui.scroll + n)),
   });
+  // Scrolling up to within a page of the oldest item asks for older messages (prefetch).
+  const up = (next: ChatUi): [ChatUi, ChatEffect | undefined] => [
+    next,
+    next.scroll >= Math.max(0, ctx.items - ctx.page) ? { kind: "older" } : undefined,
+  ];
   if (key.ctrl && input === "c") return [ui, { kind: "quit" }];
-  if (key.pageUp) return [scrollBy(ctx.page), undefined];
+  if (key.pageUp) return up(scrollBy(ctx.page));
   if (key.pageDown) return [scrollBy(-ctx.page), undefined];
   switch (ui.active) {
     case undefined: {
@@ -93,9 +101,9 @@ export function stepKey(
     }
     case "messages": {
       if (key.escape) return [{ ...ui, active: undefined }, undefined];
-      if (key.upArrow) return [scrollBy(1), undefined];
+      if (key.upArrow) return up(scrollBy(1));
       if (key.downArrow) return [scrollBy(-1), undefined];
-      if (key.home) return [{ ...ui, scroll: Math.max(0, ctx.items - 1) }, undefined];
+      if (key.home) return up({ ...ui, scroll: top });
       if (key.end) return [{ ...ui, scroll: 0 }, undefined];
       return [ui, undefined];
     }

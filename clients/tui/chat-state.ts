@@ -9,9 +9,22 @@ import type { ConnectionStatus, SessionInfo } from "../lib/parley-client.js";
 /** Lines kept per room; older ones scroll out for good. */
 export const SCROLLBACK_LINES = 1_000;
 
+/**
+ * One line of a room. `id` numbers lines on screen; a message's `offset` is its id in the room's
+ * stream (Parley servers). A divider separates a join's backlog (history) from what follows.
+ */
 export type Line =
-  | { kind: "message"; id: number; userId: string; name: string; text: string; own: boolean }
-  | { kind: "notice"; id: number; text: string };
+  | {
+      kind: "message";
+      id: number;
+      userId: string;
+      name: string;
+      text: string;
+      own: boolean;
+      offset?: number;
+    }
+  | { kind: "notice"; id: number; text: string }
+  | { kind: "divider"; id: number; text: string };
 
 export interface RoomView {
   name: string;
@@ -24,6 +37,19 @@ export interface RoomView {
   unread: number;
   members: readonly MemberInfo[];
   lines: readonly Line[];
+  /** the room stream's epoch, once a join told it (offsets compare within one only) */
+  epoch: string | undefined;
+  /** older pages hold the messages before this offset (undefined: nothing to page back from) */
+  olderBefore: number | undefined;
+  /** the server may hold older messages than those shown */
+  hasOlder: boolean;
+  /** an older page has been asked for */
+  loadingOlder: boolean;
+  /**
+   * Older pages go right after this line (the notice of a history reset: what came before it is
+   * of another epoch); undefined: at the top.
+   */
+  olderAnchor: number | undefined;
 }
 
 export interface PendingView {
@@ -104,6 +130,12 @@ export function withLogin(
       unread: old?.unread ?? 0,
       members: [],
       lines: old?.lines ?? [],
+      epoch: old?.epoch,
+      olderBefore: old?.olderBefore,
+      hasOlder: old?.hasOlder ?? false,
+      // a request in flight failed with the link
+      loadingOlder: false,
+      olderAnchor: old?.olderAnchor,
     };
   });
   let next: ChatState = {
@@ -150,21 +182,28 @@ export function withNotice(state: ChatState, text: string, room = state.active):
   return appendLine(state, room, { kind: "notice", id: 0, text }, false);
 }
 
-function appendLine(state: ChatState, room: string, line: Line, countUnread: boolean): ChatState {
+export function appendLine(
+  state: ChatState,
+  room: string,
+  line: Line,
+  countUnread: boolean,
+): ChatState {
   const id = state.nextLineId;
   let found = false;
   const rooms = state.rooms.map((r) => {
     if (r.name !== room) return r;
     found = true;
     const lines = [...r.lines, { ...line, id }];
-    if (lines.length > SCROLLBACK_LINES) lines.splice(0, lines.length - SCROLLBACK_LINES);
+    // Past the bound the oldest lines go for good: no older page is loaded above a hole.
+    const full = lines.length > SCROLLBACK_LINES;
+    if (full) lines.splice(0, lines.length - SCROLLBACK_LINES);
     const unread = countUnread && state.active !== room ? r.unread + 1 : r.unread;
-    return { ...r, lines, unread };
+    return { ...r, lines, unread, ...(full && { hasOlder: false }) };
   });
   return found ? { ...state, rooms, nextLineId: id + 1 } : state;
 }
 
-function mapRoom(state: ChatState, room: string, f: (r: RoomView) => RoomView): ChatState {
+export function mapRoom(state: ChatState, room: string, f: (r: RoomView) => RoomView): ChatState {
   return { ...state, rooms: state.rooms.map((r) => (r.name === room ? f(r) : r)) };
 }
 
@@ -216,12 +255,17 @@ export function withEvent(state: ChatState, ev: Event, own = false): ChatState {
       if (!isStr(ev.r) || !isStr(ev.u) || !isStr(ev.c)) return state;
       const names = isStr(ev.n) ? { ...state.names, [ev.u]: ev.n } : state.names;
       const mine = own || ev.u === state.userId;
-      return appendLine(
-        { ...state, names },
-        ev.r,
-        { kind: "message", id: 0, userId: ev.u, name: names[ev.u] ?? ev.u, text: ev.c, own: mine },
-        !mine,
-      );
+      const offset = typeof ev.id === "number" ? { offset: ev.id } : {};
+      const line: Line = {
+        kind: "message",
+        id: 0,
+        userId: ev.u,
+        name: names[ev.u] ?? ev.u,
+        text: ev.c,
+        own: mine,
+        ...offset,
+      };
+      return appendLine({ ...state, names }, ev.r, line, !mine);
     }
     case "user_renamed": {
       if (!isStr(ev.u) || !isStr(ev.n)) return state;

@@ -60,7 +60,7 @@ async function say(page: Page, text: string): Promise<void> {
   await page.locator("#message-input").press("Enter");
 }
 
-describe("web client in a real browser", { timeout: 60_000 }, () => {
+describe("web client in a real browser", { timeout: 120_000 }, () => {
   let webRoot: string;
   let app: App;
   let browser: Browser;
@@ -222,6 +222,116 @@ describe("web client in a real browser", { timeout: 60_000 }, () => {
     assert.deepEqual(errors, []);
     await desktop.close();
     await phone.close();
+  });
+
+  it("shows a room's history on join above a divider, loads older pages at the top of the log, and fills in what a page missed while away, across a restart (SQLite)", async () => {
+    const store = {
+      kind: "sqlite",
+      path: join(webRoot, "history.db"),
+      synchronous: "normal",
+    } as const;
+    let server = await startTestApp({ webRoot, store });
+    const base = `http://127.0.0.1:${server.ports.http}/`;
+    const texts = (p: Page): Promise<string[]> =>
+      p.locator("#messages .line.message .text").allTextContents();
+    const h = (from: number, to: number): string[] =>
+      Array.from({ length: to - from + 1 }, (_, i) => `h${from + i}`);
+    try {
+      const tcp = await LineClient.open(server.ports.tcp!);
+      await tcp.waitFor("login_successful");
+      await tcp.join("general");
+      for (let i = 0; i < 120; i++) tcp.send({ _ct: "send_message", r: "general", c: `h${i}` });
+      await tcp.waitFor("user_message", (e) => e.c === "h119", 10_000);
+
+      const away = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+      const early = await away.newPage();
+      const errors: string[] = [];
+      early.on("pageerror", (e) => errors.push(String(e)));
+      await signIn(early, base, "early");
+      await line(early, "h119");
+      // the join's backlog (50), then the divider, then the join
+      await early
+        .locator("#messages .line.divider", { hasText: "earlier messages above" })
+        .waitFor(WAIT);
+      assert.deepEqual(await texts(early), h(70, 119));
+      const order = await early.locator("#messages .line").allTextContents();
+      const divider = order.findIndex((t) => t.includes("earlier messages above"));
+      assert.ok(order[divider - 1]!.includes("h119") && order[divider + 1]!.includes("you joined"));
+      await early.screenshot({ path: join(ARTIFACTS, "web-client-backlog.png") });
+
+      // The server restarts on the same ports and file; the early page stays offline while
+      // others talk.
+      const ports = {
+        tcpPort: server.ports.tcp!,
+        lpPort: server.ports.lp!,
+        httpPort: server.ports.http!,
+      };
+      tcp.close();
+      await server.stop();
+      await early
+        .locator("#conn-state", { hasText: /retry|reconnecting|connecting/ })
+        .waitFor(WAIT);
+      await away.setOffline(true);
+      server = await startTestApp({ webRoot, store, ...ports });
+      const again = await LineClient.open(server.ports.tcp!);
+      await again.waitFor("login_successful");
+      await again.join("general");
+      for (let i = 0; i < 5; i++) again.send({ _ct: "send_message", r: "general", c: `away${i}` });
+      await again.waitFor("user_message", (e) => e.c === "away4");
+
+      // A page signing in now sees the history from before the restart, and pages back to its start.
+      const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+      const late = await context.newPage();
+      late.on("pageerror", (e) => errors.push(String(e)));
+      await signIn(late, base, "late");
+      await line(late, "away4");
+      await late
+        .locator("#messages .line.divider", { hasText: "earlier messages above" })
+        .waitFor(WAIT);
+      assert.deepEqual(await texts(late), [
+        ...h(75, 119),
+        ...["away0", "away1", "away2", "away3", "away4"],
+      ]);
+      const toTop = "document.getElementById('messages').scrollTop = 0";
+      await late.evaluate(toTop);
+      await line(late, "h25");
+      await late.evaluate(toTop);
+      await late
+        .locator("#messages .line.divider", { hasText: "start of the room's history" })
+        .waitFor(WAIT);
+      assert.deepEqual(await texts(late), [
+        ...h(0, 119),
+        "away0",
+        "away1",
+        "away2",
+        "away3",
+        "away4",
+      ]);
+      await late.evaluate(toTop); // nothing older to load: the start divider shows
+      await late.screenshot({ path: join(ARTIFACTS, "web-client-history.png") });
+
+      // The early page, back online, gets what it missed, after what it had, once each.
+      await away.setOffline(false);
+      await reconnected(early);
+      await line(early, "away4");
+      again.send({ _ct: "send_message", r: "general", c: "live again" });
+      await line(early, "live again");
+      assert.deepEqual(await texts(early), [
+        ...h(70, 119),
+        "away0",
+        "away1",
+        "away2",
+        "away3",
+        "away4",
+        "live again",
+      ]);
+      again.close();
+      assert.deepEqual(errors, []);
+      await away.close();
+      await context.close();
+    } finally {
+      await server.stop();
+    }
   });
 
   it("signs in with a Unicode name in its NFKC form, and refuses a mixed-script lookalike on the form before connecting", async () => {

@@ -108,22 +108,42 @@ export async function until(
 /**
  * A TCP proxy on 127.0.0.1 in front of a server, to make network faults happen for real:
  * `holdDownstream()` stops passing server-to-client bytes (they are dropped, as a dying link
- * would lose them) and `cut()` destroys every proxied connection on both sides.
+ * would lose them), `pauseDownstream()` keeps them back until `resumeDownstream()` (a slow
+ * link), `refuse()` closes every new connection at once until `accept()` (a network that is
+ * down), `cutBefore(text)` passes server lines until one containing `text`, then cuts there (a
+ * link lost at an exact point of a line-delimited stream), and `cut()` destroys every proxied
+ * connection on both sides.
  */
 export class FaultProxy {
   private readonly server: Server;
   private readonly pairs = new Set<[Socket, Socket]>();
   private readonly orphans = new Set<Socket>();
   private holding = false;
+  private refusing = false;
+  /** server-to-client bytes kept back while paused, per client socket */
+  private paused: Map<Socket, Buffer[]> | undefined;
+  /** cutBefore(): the text of the line to cut before, and each client's partial line */
+  private cutAt: string | undefined;
+  private readonly partial = new Map<Socket, string>();
 
   private constructor(target: number) {
     this.server = createServer((client) => {
+      if (this.refusing) {
+        client.destroy();
+        return;
+      }
       const upstream = connect({ host: "127.0.0.1", port: target });
       const pair: [Socket, Socket] = [client, upstream];
       this.pairs.add(pair);
       client.on("data", (b) => upstream.write(b));
-      upstream.on("data", (b) => {
-        if (!this.holding) client.write(b);
+      upstream.on("data", (b: Buffer) => {
+        if (this.holding) return;
+        if (this.cutAt !== undefined) {
+          this.passLines(client, upstream, b.toString("utf8"));
+          return;
+        }
+        if (this.paused === undefined) client.write(b);
+        else this.paused.set(client, [...(this.paused.get(client) ?? []), b]);
       });
       const end = (): void => {
         if (this.orphans.has(upstream)) return;
@@ -155,9 +175,56 @@ export class FaultProxy {
     this.holding = true;
   }
 
+  pauseDownstream(): void {
+    this.paused ??= new Map();
+  }
+
+  /** Passes on what pauseDownstream() kept back, in order, and everything after it. */
+  resumeDownstream(): void {
+    const paused = this.paused;
+    this.paused = undefined;
+    for (const [client, chunks] of paused ?? []) {
+      for (const b of chunks) client.write(b);
+    }
+  }
+
+  /**
+   * From now on, server-to-client bytes (line-delimited) pass line by line until a line holding
+   * `text`: that line and all after it are lost, and the connection is cut right there.
+   */
+  cutBefore(text: string): void {
+    this.cutAt = text;
+  }
+
+  private passLines(client: Socket, upstream: Socket, chunk: string): void {
+    const buffered = (this.partial.get(client) ?? "") + chunk;
+    const lines = buffered.split("\n");
+    this.partial.set(client, lines.pop()!);
+    for (const line of lines) {
+      if (line.includes(this.cutAt!)) {
+        this.cutAt = undefined;
+        this.partial.delete(client);
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      client.write(`${line}\n`);
+    }
+  }
+
+  /** New connections are closed at once (existing ones are left as they are). */
+  refuse(): void {
+    this.refusing = true;
+  }
+
+  accept(): void {
+    this.refusing = false;
+  }
+
   /** Destroys every connection; new ones pass normally again. */
   cut(): void {
     this.holding = false;
+    this.paused = undefined;
     for (const [a, b] of this.pairs) {
       a.destroy();
       b.destroy();

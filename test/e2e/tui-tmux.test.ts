@@ -9,6 +9,8 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WireClient } from "../helpers/harness.js";
+import { FaultProxy } from "../client/support.js";
+import { BACKLOG_DIVIDER } from "../../clients/tui/room-history.js";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-tui-e2e-"));
 /** A private tmux server on a socket in our temp dir: the test never touches anyone else's. */
@@ -93,6 +95,11 @@ async function ready(window: string, text: string): Promise<void> {
     () => rawMode(window),
     () => `raw mode in window ${window}; screen:\n${screen(window)}`,
   );
+}
+
+/** How many times `text` is on the screen of `window`. */
+function count(window: string, text: string): number {
+  return screen(window).split(text).length - 1;
 }
 
 /** Types `text` literally, then Enter. */
@@ -216,9 +223,11 @@ describe("parley-tui in a real terminal", () => {
     assert.equal(await exitStatus("dave"), "0");
   });
 
-  it("with --server, connects without a key; a message crosses and both survive a server restart", async () => {
+  it("with --server, connects without a key; a message crosses, both survive a server restart, history from before it shows on join, and what one missed while away fills in", async () => {
+    // alice's network goes through a proxy of the test's, to take her away later.
+    const proxy = await FaultProxy.start(port);
     // No key is pressed before "● online": --server connects at once.
-    startTui("alice", `--server 127.0.0.1:${port} --name alice`);
+    startTui("alice", `--server 127.0.0.1:${proxy.port} --name alice`);
     startTui("bob", `--server 127.0.0.1:${port} --name bob`);
     for (const w of ["alice", "bob"]) await ready(w, "● online");
 
@@ -244,21 +253,73 @@ describe("parley-tui in a real terminal", () => {
     const RECONNECT_MS = 45_000;
     await shows("alice", "reconnected", RECONNECT_MS);
     await shows("bob", "reconnected", RECONNECT_MS);
-    // bob's queued message went out once he was back (alice may not have been back yet: the
-    // server keeps no history), and the server's echo confirmed it.
+    // bob's queued message went out once he was back, and the server's echo confirmed it.
     await until(
       () => !screen("bob").includes("(sending…)"),
       () => `bob's message confirmed; screen:\n${screen("bob")}`,
     );
-    assert.equal(screen("bob").split("@bob: sent while the server was down").length, 2);
+    assert.equal(count("bob", "@bob: sent while the server was down"), 1);
+    // alice gets it once, live or in her rejoin's replay (whoever was back first)
+    await shows("alice", "@bob: sent while the server was down");
+    assert.equal(count("alice", "@bob: sent while the server was down"), 1);
     // A login empties the member list, so two members on alice's screen now are both back in
     // the room on the new server (her old list said 2 as well, hence "reconnected" first).
     await shows("alice", "Room Users (2)");
     type("bob", "back again");
     await shows("alice", "@bob: back again");
 
-    for (const w of ["alice", "bob"]) type(w, "/quit");
-    for (const w of ["alice", "bob"]) assert.equal(await exitStatus(w), "0", `${w}'s exit status`);
+    // A TUI started after the restart shows what was said before it (the server's SQLite
+    // history), above the divider, then its own join.
+    startTui("frank", `--server 127.0.0.1:${port} --name frank`);
+    await ready("frank", "● online");
+    type("frank", "/join general");
+    await shows("frank", "frank has joined the room");
+    const f = screen("frank");
+    const order = [
+      "@alice: hello from alice",
+      "@bob: sent while the server was down",
+      "@bob: back again",
+      BACKLOG_DIVIDER,
+      "frank has joined the room",
+    ].map((t) => f.indexOf(t));
+    assert.ok(
+      order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!)),
+      `history, divider, join in order; screen:\n${f}`,
+    );
+
+    // alice's network goes down while others talk: when she is back, what she missed comes
+    // first, in order, once.
+    proxy.refuse();
+    proxy.cut();
+    await shows("alice", "↻ retry in");
+    const walt = await WireClient.login(port);
+    await walt.hello("walt");
+    await walt.join("general");
+    walt.send({ _ct: "send_message", r: "general", c: "said while alice was away" });
+    await shows("bob", "@walt: said while alice was away");
+    proxy.accept();
+    await shows("alice", "@walt: said while alice was away", RECONNECT_MS);
+    walt.send({ _ct: "send_message", r: "general", c: "after alice is back" });
+    await shows("alice", "@walt: after alice is back");
+    const a = screen("alice");
+    const seq = [
+      "@bob: back again",
+      "@walt: said while alice was away",
+      "@walt: after alice is back",
+    ];
+    assert.ok(
+      seq.every(
+        (t, i) => a.split(t).length === 2 && (i === 0 || a.indexOf(t) > a.indexOf(seq[i - 1]!)),
+      ),
+      `each once, in order; screen:\n${a}`,
+    );
+    walt.close();
+
+    for (const w of ["alice", "bob", "frank"]) type(w, "/quit");
+    for (const w of ["alice", "bob", "frank"]) {
+      assert.equal(await exitStatus(w), "0", `${w}'s exit status`);
+    }
+    await proxy.close();
   });
 
   it("shows escape sequences in a message as symbols: the terminal's title and clipboard stay as they were", async () => {

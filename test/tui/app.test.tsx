@@ -15,6 +15,9 @@ import { ParleyClient } from "../../clients/lib/parley-client.js";
 import { startParley, until, waitFor } from "../client/support.js";
 import { OriginalServer } from "../client/original-server.js";
 import { ORIGINAL_COMMANDS } from "../../src/protocol/index.js";
+import type { RoomView } from "../../clients/tui/chat-state.js";
+import { BACKLOG_DIVIDER, START_DIVIDER } from "../../clients/tui/room-history.js";
+import { WireClient } from "../helpers/harness.js";
 
 const SIZE = { width: 160, height: 30 };
 
@@ -137,6 +140,43 @@ describe("TUI against a real server", () => {
     assert.equal(t.controller.getState().page, "bye");
     await bob.close();
     t.unmount();
+  });
+});
+
+describe("TUI room history against a real server", () => {
+  it("shows a room's recent messages on join above a divider, and older ones as the user scrolls up to them", async () => {
+    const server = await startParley();
+    const talker = await WireClient.login(server.ports.tcp!);
+    await talker.hello();
+    await talker.join("rust");
+    talker.socket.write(
+      Array.from({ length: 80 }, (_, i) =>
+        JSON.stringify({ _ct: "send_message", r: "rust", c: `old${i}` }),
+      ).join("\n") + "\n",
+    );
+    await talker.collect("user_message", 80);
+    const t = tui(`127.0.0.1:${server.ports.tcp}`, { connectAtStart: true });
+    await shows(t.frame, "● online");
+    t.stdin.write("/join rust\r");
+    await shows(t.frame, `@${talker.userId}: old79`, BACKLOG_DIVIDER, "has joined the room");
+    const rust = (): RoomView => t.controller.getState().rooms.find((r) => r.name === "rust")!;
+    assert.equal(rust().lines.filter((l) => l.kind === "message").length, 50);
+
+    // PgUp from anywhere; near the top the previous page comes in above, then the start.
+    for (const deadline = Date.now() + 10_000; !t.frame().includes(START_DIVIDER);) {
+      assert.ok(Date.now() < deadline, `the start of the history on screen:\n${t.frame()}`);
+      t.stdin.write("\x1b[5~");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await shows(t.frame, ": old0");
+    const texts = rust().lines.flatMap((l) => (l.kind === "message" ? [l.text] : []));
+    assert.deepEqual(
+      texts,
+      Array.from({ length: 80 }, (_, i) => `old${i}`),
+    );
+    talker.close();
+    t.unmount();
+    await server.stop();
   });
 });
 

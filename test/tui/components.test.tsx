@@ -54,6 +54,7 @@ function recorder(): { actions: ChatActions; calls: string[] } {
       leave: (r) => calls.push(`leave ${r}`),
       submit: (l) => calls.push(`submit ${l}`),
       reconnectNow: () => calls.push("reconnect"),
+      loadOlder: () => calls.push("older"),
       quit: () => calls.push("quit"),
     },
   };

@@ -43,6 +43,7 @@ const noActions: ChatActions = {
   leave: () => {},
   submit: () => {},
   reconnectNow: () => {},
+  loadOlder: () => {},
   quit: () => {},
 };
 

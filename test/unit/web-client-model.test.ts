@@ -1,9 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import type { HistoryPage } from "../../clients/lib/client-types.js";
 import {
+  BACKLOG_DIVIDER,
   ChatState,
   type ChatStateOptions,
+  GAP_NOTICE,
   MAX_LINES_PER_ROOM,
+  RESET_NOTICE,
+  START_DIVIDER,
 } from "../../clients/web/src/chat-state.js";
 
 function loggedIn(options: ChatStateOptions = {}): ChatState {
@@ -135,5 +140,80 @@ describe("ChatState (web client model)", () => {
     const lines = s.rooms.get("general")!.lines;
     assert.equal(lines.length, MAX_LINES_PER_ROOM);
     assert.equal(lines.at(-1)!.text, `m${MAX_LINES_PER_ROOM + 9}`);
+  });
+});
+
+describe("ChatState history (web client model)", () => {
+  const msg = (id: number) => ({
+    _et: "user_message" as const,
+    r: "general",
+    u: "bob01",
+    c: `m${id}`,
+    id,
+    n: "bob",
+  });
+  const span = (from: number, to: number): number[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const page = (ids: number[], more: boolean, epoch = "E"): HistoryPage => ({
+    room: "general",
+    epoch,
+    messages: ids.map(msg),
+    first: 1,
+    head: 1_000,
+    more,
+  });
+  /** Logged in, with the fresh join's backlog `from`..`to` of the general room shown. */
+  function withBacklog(from: number, to: number): ChatState {
+    const s = loggedIn();
+    s.rooms.get("general")!.lines = [];
+    for (const id of span(from, to)) s.apply(msg(id));
+    s.joined({
+      room: "general",
+      status: "fresh",
+      replayed: to - from + 1,
+      rejoin: false,
+      epoch: "E",
+      offset: to,
+    });
+    return s;
+  }
+  const texts = (s: ChatState): string[] => s.rooms.get("general")!.lines.map((l) => l.text);
+
+  it("puts a divider after a join's backlog, and older pages above, oldest first, down to the start", () => {
+    const s = withBacklog(41, 50);
+    assert.deepEqual(texts(s), [...span(41, 50).map((i) => `m${i}`), BACKLOG_DIVIDER]);
+    assert.equal(s.wantsOlder("general"), true);
+    const version = s.rooms.get("general")!.version;
+    s.older(page(span(21, 40), true));
+    assert.ok(s.rooms.get("general")!.version > version, "the view redraws");
+    assert.equal(s.rooms.get("general")!.olderBefore, 21);
+    // an overlapping page adds only what is older than what is shown
+    s.older(page(span(1, 30), false));
+    assert.deepEqual(texts(s), [
+      START_DIVIDER,
+      ...span(1, 50).map((i) => `m${i}`),
+      BACKLOG_DIVIDER,
+    ]);
+    assert.equal(s.wantsOlder("general"), false);
+  });
+
+  it("drops a page of another epoch, and notes a gap before the replay and a reset after it", () => {
+    const s = withBacklog(1, 3);
+    s.older(page([1, 2], false, "other"));
+    assert.deepEqual(texts(s), ["m1", "m2", "m3", BACKLOG_DIVIDER]);
+    for (const id of [9, 10]) s.apply(msg(id));
+    s.joined({ room: "general", status: "gap", replayed: 2, rejoin: true, epoch: "E", offset: 10 });
+    assert.deepEqual(texts(s), ["m1", "m2", "m3", BACKLOG_DIVIDER, GAP_NOTICE, "m9", "m10"]);
+    s.joined({
+      room: "general",
+      status: "reset",
+      replayed: 0,
+      rejoin: true,
+      epoch: "F",
+      offset: 2,
+    });
+    s.apply(msg(3));
+    s.older(page([1, 2], false, "F"));
+    assert.deepEqual(texts(s).slice(7), [RESET_NOTICE, START_DIVIDER, "m1", "m2", "m3"]);
   });
 });

@@ -19,6 +19,8 @@ export interface ChatActions {
   leave: (room?: string) => void;
   submit: (line: string) => void;
   reconnectNow: () => void;
+  /** loads the active room's older messages (the user scrolled up to the oldest loaded) */
+  loadOlder: () => void;
   quit: () => void;
 }
 
@@ -31,7 +33,8 @@ const USER_INFO_ROWS = 6;
  *
  * Keys, as in the original: ←/→ (or Tab) hover a widget, `e` or Enter activates it, Esc leaves
  * it, `q` quits. Added: `/` starts a command in the input, PgUp/PgDn scroll the messages from
- * anywhere, `l` leaves the room under the cursor, `r` reconnects now while offline, Ctrl-C quits.
+ * anywhere (scrolling up to the oldest messages loads older ones), `l` leaves the room under the
+ * cursor, `r` reconnects now while offline, Ctrl-C quits.
  * The key logic itself is chat-keys.ts.
  */
 export function ChatPage(props: {
@@ -66,6 +69,8 @@ export function ChatPage(props: {
         return actions.submit(effect.line);
       case "reconnect":
         return actions.reconnectNow();
+      case "older":
+        return actions.loadOlder();
       case "quit":
         return actions.quit();
     }

@@ -5,23 +5,33 @@ import { rowsOf, tailWindow } from "../layout.js";
 import { type Focus, Panel } from "./panel.js";
 import { NO_ROOM_SELECTED } from "./room-header.js";
 
-type Item = Line | { kind: "pending"; id: string; name: string; text: string };
+type Item =
+  | Line
+  | { kind: "pending"; id: string; name: string; text: string }
+  | { kind: "loading"; id: string };
+
+/** Shown above the oldest message while an older page is on its way. */
+export const LOADING_OLDER = "↑ loading older messages…";
 
 function plain(item: Item): string {
   switch (item.kind) {
     case "message":
       return `@${item.name}: ${item.text}`;
     case "notice":
+    case "divider":
       return item.text;
     case "pending":
       return `@${item.name}: ${item.text} (sending…)`;
+    case "loading":
+      return LOADING_OLDER;
   }
 }
 
 /**
  * The active room's messages and join/leave notices, newest at the bottom, then our messages
  * still waiting for the server. `scroll` is how many items back from the newest the view ends
- * (scrollback); a marker says how many newer ones are below.
+ * (scrollback); a marker says how many newer ones are below. Older pages come in above (the
+ * view, counted from the newest, stays where it is); a dim divider follows a join's backlog.
  */
 export function MessageList(props: {
   room: RoomView | undefined;
@@ -42,6 +52,7 @@ export function MessageList(props: {
     );
   }
   const items: Item[] = [
+    ...(room.loadingOlder ? [{ kind: "loading", id: "older" } as const] : []),
     ...room.lines,
     ...props.pending
       .filter((p) => p.room === room.name)
@@ -86,6 +97,13 @@ function MessageLine({ item }: { item: Item }): ReactNode {
       return (
         <Text wrap="wrap" italic dimColor>
           {item.text}
+        </Text>
+      );
+    case "divider":
+    case "loading":
+      return (
+        <Text wrap="truncate" dimColor>
+          {plain(item)}
         </Text>
       );
     case "pending":

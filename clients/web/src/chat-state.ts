@@ -4,14 +4,28 @@ import type {
   PublicLimits,
   UserMessageEvent,
 } from "../../../src/protocol/index.js";
+import type { HistoryPage, RoomJoined } from "../../lib/client-types.js";
 
-/** Lines kept per room; older ones are dropped (the server keeps no history for us either). */
+/** Lines kept per room; past it the oldest go, and no older page is loaded above them. */
 export const MAX_LINES_PER_ROOM = 500;
 
+/** Messages an older page asks for at a time. */
+export const OLDER_PAGE = 50;
+
+/** After a join's backlog: the messages above it are history, the ones below it live. */
+export const BACKLOG_DIVIDER = "earlier messages above";
+/** Above the oldest message of a room, once an older page said there is none before it. */
+export const START_DIVIDER = "start of the room's history";
+export const GAP_NOTICE =
+  "some messages from while you were away are gone: the server no longer keeps them";
+export const RESET_NOTICE =
+  "the server lost this room's history: messages from while you were away may be missing";
+
 export interface ChatLine {
-  /** unique in this page, increasing */
+  /** unique in this page, increasing in the order lines were made (not their order on screen) */
   seq: number;
-  kind: "message" | "notice" | "error";
+  /** divider: between a join's backlog and what follows, or above the room's first message */
+  kind: "message" | "notice" | "error" | "divider";
   /** ms since the epoch */
   ts: number;
   text: string;
@@ -20,6 +34,8 @@ export interface ChatLine {
   name?: string;
   /** sent by this user */
   own?: boolean;
+  /** a message's offset (id) in its room's stream */
+  offset?: number;
 }
 
 export interface RoomState {
@@ -34,6 +50,18 @@ export interface RoomState {
   unread: number;
   /** members as counted by the last room_list, for rooms we are not in */
   memberCount: number | undefined;
+  /** the room stream's epoch, once a join told it (offsets compare within one only) */
+  epoch: string | undefined;
+  /** older pages hold the messages before this offset (undefined: nothing to page back from) */
+  olderBefore: number | undefined;
+  /** the server may hold older messages than those shown */
+  hasOlder: boolean;
+  /** an older page has been asked for */
+  loadingOlder: boolean;
+  /** older pages go right after the line with this seq (a history reset notice); else at the top */
+  olderAnchor: number | undefined;
+  /** bumped when lines are put anywhere but at the end: the view then redraws the log */
+  version: number;
 }
 
 /** One of our messages the server has not confirmed yet (it is in the client's outbox). */
@@ -151,6 +179,12 @@ export class ChatState {
               lines: [],
               unread: 0,
               memberCount: undefined,
+              epoch: undefined,
+              olderBefore: undefined,
+              hasOlder: false,
+              loadingOlder: false,
+              olderAnchor: undefined,
+              version: 0,
             });
           }
         }
@@ -209,6 +243,7 @@ export class ChatState {
           user: ev.u,
           name,
           own,
+          ...(typeof ev.id === "number" && { offset: ev.id }),
         });
         if (!own && (room.name !== this.active || !this.visible)) room.unread++;
         return;
@@ -249,7 +284,7 @@ export class ChatState {
       case "pong":
         return; // handled by the connection
       case "history":
-        return; // pages are asked for and taken by the view (not yet)
+        return; // pages come as history()'s answers: see older()
       default: {
         const unknown: never = ev;
         void unknown; // a newer server's event: ignored
@@ -257,10 +292,126 @@ export class ChatState {
     }
   }
 
+  /**
+   * A room's join went live (the client library's `joined` event): a divider after the backlog
+   * it replayed, a notice for a gap (before the replayed messages) or a reset, and where older
+   * pages start.
+   */
+  joined(j: RoomJoined): void {
+    const room = this.rooms.get(j.room);
+    if (!room) return;
+    const replayStart = startOfReplay(room.lines, j.replayed);
+    const newEpoch = room.epoch !== undefined && j.epoch !== undefined && room.epoch !== j.epoch;
+    const pageFrom = (offset: number | undefined): void => {
+      room.olderBefore = offset;
+      room.hasOlder = offset !== undefined && offset > 1;
+    };
+    const ts = this.now();
+    switch (j.status) {
+      case "fresh":
+        if (room.olderBefore === undefined || newEpoch) {
+          pageFrom(j.offset !== undefined ? j.offset - j.replayed + 1 : undefined);
+          // older pages of this epoch go above this join's backlog, below anything older
+          if (newEpoch) room.olderAnchor = room.lines[replayStart - 1]?.seq;
+        }
+        if (j.replayed > 0) this.push(room, { kind: "divider", text: BACKLOG_DIVIDER, ts });
+        break;
+      case "exact":
+      case "gap":
+        if (room.olderBefore === undefined && j.offset !== undefined) {
+          pageFrom(j.offset - j.replayed + 1);
+        }
+        if (j.status === "gap") {
+          room.lines.splice(replayStart, 0, {
+            kind: "notice",
+            text: GAP_NOTICE,
+            ts,
+            seq: ++this.seq,
+          });
+          room.version++;
+        }
+        break;
+      case "reset":
+        this.push(room, { kind: "notice", text: RESET_NOTICE, ts });
+        room.olderAnchor = this.seq;
+        pageFrom(j.offset !== undefined ? j.offset + 1 : undefined);
+        break;
+    }
+    if (j.epoch !== undefined) room.epoch = j.epoch;
+  }
+
+  /** Whether an older page of the room should be asked for now. */
+  wantsOlder(name: string): boolean {
+    const room = this.rooms.get(name);
+    return (
+      room !== undefined && room.hasOlder && !room.loadingOlder && room.olderBefore !== undefined
+    );
+  }
+
+  olderLoading(name: string, loading: boolean): void {
+    const room = this.rooms.get(name);
+    if (room) room.loadingOlder = loading;
+  }
+
+  /**
+   * An older page arrived: its messages older than those shown go in above them (after the
+   * room's anchor, if any), oldest first, within MAX_LINES_PER_ROOM; a page of another epoch is
+   * dropped.
+   */
+  older(page: HistoryPage): void {
+    const room = this.rooms.get(page.room);
+    if (!room) return;
+    room.loadingOlder = false;
+    if (room.epoch !== undefined && page.epoch !== room.epoch) return;
+    const before = room.olderBefore ?? Number.POSITIVE_INFINITY;
+    const older = page.messages.filter((m) => typeof m.id === "number" && m.id < before);
+    const space = Math.max(0, MAX_LINES_PER_ROOM - room.lines.length);
+    const kept = older.slice(Math.max(0, older.length - space));
+    const lines: ChatLine[] = [];
+    if (!page.more && kept.length === older.length && space > kept.length) {
+      lines.push({
+        kind: "divider",
+        text: START_DIVIDER,
+        ts: kept[0]?.ts ?? this.now(),
+        seq: ++this.seq,
+      });
+    }
+    for (const m of kept) {
+      lines.push({
+        seq: ++this.seq,
+        kind: "message",
+        text: m.c,
+        ts: m.ts ?? this.now(),
+        user: m.u,
+        name: m.n ?? m.u,
+        own: this.isOwn(m),
+        offset: m.id!,
+      });
+    }
+    const anchor = room.olderAnchor;
+    const at = anchor === undefined ? 0 : room.lines.findIndex((l) => l.seq === anchor) + 1;
+    room.lines.splice(at, 0, ...lines);
+    room.version++;
+    room.hasOlder = page.more && kept.length === older.length && kept.length > 0;
+    const firstId = page.messages[0]?.id;
+    if (firstId !== undefined) room.olderBefore = Math.min(before, firstId);
+  }
+
   private push(room: RoomState, line: Omit<ChatLine, "seq">): void {
     room.lines.push({ ...line, seq: ++this.seq });
     if (room.lines.length > MAX_LINES_PER_ROOM) {
       room.lines = room.lines.slice(room.lines.length - MAX_LINES_PER_ROOM);
+      room.hasOlder = false; // the oldest went for good: no older page above a hole
     }
   }
+}
+
+/** Index of the first of the last `replayed` message lines (lines.length when none). */
+function startOfReplay(lines: readonly ChatLine[], replayed: number): number {
+  let i = lines.length;
+  for (let left = replayed; left > 0 && i > 0;) {
+    i--;
+    if (lines[i]!.kind === "message") left--;
+  }
+  return i;
 }

@@ -10,7 +10,12 @@ export interface ViewActions {
   /** false: not sent (the reason is shown), the text stays in the box */
   send(text: string): boolean;
   retryNow(): void;
+  /** the user scrolled to the top of a room's log: load its older messages */
+  older(room: string): void;
 }
+
+/** Distance from the top of the message log, in px, at which older messages are loaded. */
+const OLDER_AT_PX = 120;
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -45,7 +50,8 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
 /**
  * The DOM side: renders ChatState and turns clicks and keys into ViewActions. All user text goes
  * in through textContent (never as HTML). Lists are small and rebuilt on change; the message log
- * of the room in view is appended to, and rebuilt only when the room changes.
+ * of the room in view is appended to, and rebuilt only when the room changes or lines come in
+ * above (an older page, loaded when the log is scrolled near its top: the view stays put).
  */
 export class ChatView {
   private readonly login = byId<HTMLElement>("login");
@@ -73,8 +79,9 @@ export class ChatView {
   private readonly toggleMembers = byId<HTMLButtonElement>("toggle-members");
   private readonly scrim = byId<HTMLElement>("scrim");
 
-  /** which room the log shows, and the last line rendered in it */
+  /** which room the log shows (and its version), and the newest line rendered in it */
   private shownRoom: string | undefined;
+  private shownVersion = 0;
   private shownSeq = 0;
   private shownPending = 0;
   private renderQueued = false;
@@ -101,6 +108,7 @@ export class ChatView {
     this.leaveButton.addEventListener("click", () => {
       if (state.active) actions.leave(state.active);
     });
+    this.messages.addEventListener("scroll", () => this.maybeOlder(), { passive: true });
     this.toggleRooms.addEventListener("click", () => this.toggleDrawer("rooms"));
     this.toggleMembers.addEventListener("click", () => this.toggleDrawer("members"));
     this.scrim.addEventListener("click", () => this.closeDrawers());
@@ -250,16 +258,21 @@ export class ChatView {
     }
     const log = this.messages;
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    const fromBottom = log.scrollHeight - log.scrollTop;
+    log.setAttribute("aria-busy", String(room.loadingOlder));
     // Pending lines stay last: taken out here, appended again after the new lines.
     for (const p of log.querySelectorAll(":scope > li.pending")) p.remove();
     const pending = this.state.pendingIn(room.name);
-    if (room.name !== this.shownRoom) {
+    if (room.name !== this.shownRoom || room.version !== this.shownVersion) {
+      const sameRoom = room.name === this.shownRoom;
       log.replaceChildren(
         ...room.lines.map((l) => this.line(l)),
         ...pending.map((p) => this.pendingLine(p)),
       );
       this.shownRoom = room.name;
-      log.scrollTop = log.scrollHeight;
+      this.shownVersion = room.version;
+      // Lines came in above: what was in view stays in view (same distance from the bottom).
+      log.scrollTop = sameRoom && !atBottom ? log.scrollHeight - fromBottom : log.scrollHeight;
     } else {
       const fresh = room.lines.filter((l) => l.seq > this.shownSeq);
       log.append(...fresh.map((l) => this.line(l)));
@@ -270,12 +283,28 @@ export class ChatView {
         log.scrollTop = log.scrollHeight;
       }
     }
-    this.shownSeq = room.lines.length > 0 ? room.lines[room.lines.length - 1]!.seq : this.shownSeq;
+    // Older lines get later seqs than the ones below them: the newest shown is the largest.
+    for (const l of room.lines) if (l.seq > this.shownSeq) this.shownSeq = l.seq;
     this.shownPending = pending.length;
+    this.maybeOlder();
+  }
+
+  /** Near the top of the log, or when it does not fill its box: ask for older messages. */
+  private maybeOlder(): void {
+    const room = this.state.active;
+    const log = this.messages;
+    if (room === undefined || this.app.hidden || !this.state.wantsOlder(room)) return;
+    if (log.scrollTop < OLDER_AT_PX || log.scrollHeight <= log.clientHeight)
+      this.actions.older(room);
   }
 
   private line(l: ChatLine): HTMLLIElement {
     const li = el("li", `line ${l.kind}${l.own ? " own" : ""}`);
+    if (l.kind === "divider") {
+      li.setAttribute("role", "separator");
+      li.append(el("span", "text", l.text));
+      return li;
+    }
     const d = new Date(l.ts);
     const time = el("time", "time", timeFormat.format(d));
     time.dateTime = d.toISOString();

@@ -8,7 +8,7 @@ import type { ConnectionStatus } from "../../lib/client-types.js";
 import { ClientError } from "../../lib/errors.js";
 import { ParleyClient } from "../../lib/parley-client.js";
 import type { Transport } from "../../lib/transport.js";
-import { ChatState } from "./chat-state.js";
+import { ChatState, OLDER_PAGE } from "./chat-state.js";
 import { ChatView } from "./chat-view.js";
 
 const NAME_KEY = "parley.name";
@@ -38,6 +38,7 @@ export class WebClient {
       leave: (room) => this.leave(room),
       send: (text) => this.send(text),
       retryNow: () => this.client?.reconnectNow(),
+      older: (room) => this.loadOlder(room),
     });
     document.addEventListener("visibilitychange", () => {
       this.state.setVisible(document.visibilityState === "visible");
@@ -72,6 +73,10 @@ export class WebClient {
     this.client = client;
     this.unsubscribe = [
       client.on("event", (ev) => this.onEvent(ev)),
+      client.on("joined", (j) => {
+        this.state.joined(j);
+        this.view.update();
+      }),
       client.on("ready", (session) => {
         if (session.extended) client.request({ _ct: "list_rooms" }); // member counts
       }),
@@ -179,6 +184,29 @@ export class WebClient {
     if (!this.state.wanted.has(room)) this.join(room);
     this.view.update();
     this.view.focusInput();
+  }
+
+  /** Asks for the page before the oldest message shown in `room` (online, one at a time). */
+  private loadOlder(room: string): void {
+    const client = this.client;
+    const before = this.state.rooms.get(room)?.olderBefore;
+    if (client === undefined || client.status.state !== "connected") return;
+    if (!this.state.wantsOlder(room) || before === undefined) return;
+    this.state.olderLoading(room, true);
+    client.history(room, { before, limit: OLDER_PAGE }).then(
+      (page) => {
+        this.state.older(page);
+        this.view.update();
+      },
+      (err: unknown) => {
+        this.state.olderLoading(room, false);
+        // a lost link is told already; scrolling up again asks again
+        const offline = err instanceof ClientError && err.code === "NOT_CONNECTED";
+        if (!offline)
+          this.state.note(`older messages not loaded: ${messageOf(err)}`, "error", room);
+        this.view.update();
+      },
+    );
   }
 
   private join(room: string): void {
