@@ -162,6 +162,14 @@ export const SETTINGS: readonly Setting[] = [
     set: (c, v) => void (c.retention.maxAgeMs = v as number),
   },
   {
+    flag: "retention-every-ms",
+    env: "PARLEY_RETENTION_EVERY_MS",
+    kind: "count",
+    doc: "how often retention trims each room (in steps of at most 1,000 messages), ms",
+    get: (c) => c.retention.everyMs ?? 10_000,
+    set: (c, v) => void (c.retention.everyMs = Math.max(10, v as number)),
+  },
+  {
     flag: "log-level",
     env: "PARLEY_LOG_LEVEL",
     kind: "level",
@@ -271,7 +279,7 @@ export function defaultConfig(): Config {
     roomsPath: DEFAULT_ROOMS_PATH,
     store: parseStoreSetting("sqlite:data/parley.db"),
     // 10,000 messages per room (a few MB each) for 30 days: a chat's working memory, not an archive
-    retention: { maxMessages: 10_000, maxAgeMs: 30 * 24 * 60 * 60 * 1000 },
+    retention: { maxMessages: 10_000, maxAgeMs: 30 * 24 * 60 * 60 * 1000, everyMs: 10_000 },
     logLevel: "info",
     limits: { ...DEFAULT_LIMITS },
   };

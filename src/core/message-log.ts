@@ -27,8 +27,6 @@ export interface MessageLogOptions {
   retention: RetentionPolicy;
   /** commits start at most this often, ms (default 1; see scheduleSeal); 0: every turn */
   minCommitIntervalMs?: number;
-  /** how often retention is applied, ms (default 10 s) */
-  retentionIntervalMs?: number;
   /**
    * Delivers a message that has its offset to the room's members on this node (the fan-out);
    * `sender` when it was sent through this node.
@@ -92,7 +90,7 @@ export abstract class MessageLog {
 
   start(): void {
     if (this.store !== undefined) {
-      this.scheduleRetention(this.options.retentionIntervalMs ?? 10_000);
+      this.scheduleRetention(this.options.retention.everyMs ?? 10_000);
     }
   }
 
@@ -249,7 +247,7 @@ export abstract class MessageLog {
     this.retentionTimer = this.options.clock.setTimeout(() => {
       this.retentionTimer = undefined;
       void this.applyRetention().then((more) =>
-        this.scheduleRetention(more ? 100 : (this.options.retentionIntervalMs ?? 10_000)),
+        this.scheduleRetention(more ? 100 : (this.options.retention.everyMs ?? 10_000)),
       );
     }, ms);
   }

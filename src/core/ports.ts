@@ -154,6 +154,8 @@ export interface RetentionPolicy {
   maxMessages: number;
   /** messages older than this are dropped, ms */
   maxAgeMs: number;
+  /** how often retention is applied, ms (default 10,000) */
+  everyMs?: number;
 }
 
 /**
