@@ -12,6 +12,9 @@ import { TcpTransport } from "./transports/tcp-transport.js";
 import { WebSocketTransport } from "./transports/websocket-transport.js";
 import { HttpServer } from "./http/http-server.js";
 import { openStore } from "./store/open-store.js";
+import { RedisBus } from "./bus/redis-bus.js";
+import { RedisDirectory } from "./bus/redis-directory.js";
+import { randomId } from "./core/ids.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
 
@@ -57,21 +60,38 @@ export async function startApp(options: AppOptions): Promise<App> {
   }
   middleware.push(...(options.middleware ?? []));
   const prometheus = new PrometheusMetrics();
+  const metrics = options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus;
   const store = openStore(config.store, { logger });
+  // A cluster node: Redis carries room traffic (the bus) and who is where (the directory).
+  let cluster: { bus: RedisBus; directory: RedisDirectory; nodeId: string } | undefined;
+  if (config.bus !== "memory") {
+    const nodeId = config.nodeId ?? randomId(12);
+    const bus = new RedisBus({ url: config.bus, logger });
+    try {
+      await bus.start();
+    } catch (err) {
+      await store?.close().catch(() => {});
+      throw err;
+    }
+    bus.onStatus((up) => metrics.busUp(up));
+    cluster = { bus, directory: new RedisDirectory({ url: config.bus, nodeId, logger }), nodeId };
+  }
   const chat = new ChatServer({
     rooms: options.rooms,
     limits: config.limits,
     logger,
     middleware,
-    metrics: options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus,
+    metrics,
     store,
     retention: config.retention,
+    ...(cluster !== undefined && { cluster }),
   });
   try {
     // Opens the store (creating its file or schema) and the room streams before any listener.
     await chat.start();
   } catch (err) {
     await store?.close().catch(() => {});
+    await cluster?.bus.stop();
     throw new Error(
       `the message store (${store?.description ?? "off"}) could not be opened: ${(err as Error).message}`,
     );
@@ -125,6 +145,7 @@ export async function startApp(options: AppOptions): Promise<App> {
     for (const t of transports) t.stopAccepting();
     await http?.stop();
     await chat.stop();
+    await cluster?.bus.stop();
     await store?.close();
     throw err;
   }
@@ -134,6 +155,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       ...ports,
       rooms: options.rooms.length,
       store: store?.description ?? "off",
+      bus: cluster !== undefined ? `${cluster.bus.description} (node ${cluster.nodeId})` : "memory",
     },
     "parley listening",
   );
@@ -150,6 +172,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         await chat.stop();
         const grace = config.limits.shutdownGraceMs;
         await Promise.all([...transports.map((t) => t.drain(grace)), ws?.drain(grace)]);
+        await cluster?.bus.stop();
         await store?.close();
         await http?.stop();
       })();

@@ -28,6 +28,13 @@ export interface Config {
   roomsPath: string;
   /** where room history is kept (`--store`) */
   store: StoreSetting;
+  /**
+   * `memory` (one node, the default) or a Redis URL: this server is then a node of a cluster
+   * sharing rooms over Redis, and its store must be shared too (PostgreSQL)
+   */
+  bus: string;
+  /** this node's id in a cluster (default: random at each start) */
+  nodeId: string | undefined;
   /** how much history each room keeps */
   retention: RetentionPolicy;
   logLevel: string;
@@ -144,6 +151,22 @@ export const SETTINGS: readonly Setting[] = [
     doc: "room history: sqlite:PATH[?sync=full] (embedded), postgres://USER:PASS@HOST:PORT/DB (shared), memory, or off",
     get: (c) => c.store,
     set: (c, v) => void (c.store = v as StoreSetting),
+  },
+  {
+    flag: "bus",
+    env: "PARLEY_BUS",
+    kind: "string",
+    doc: "`memory` (one node) or redis://HOST:PORT: a node of a cluster sharing every room over Redis (needs a postgres:// store)",
+    get: (c) => c.bus,
+    set: (c, v) => void (c.bus = v as string),
+  },
+  {
+    flag: "node-id",
+    env: "PARLEY_NODE_ID",
+    kind: "string",
+    doc: "this node's id in a cluster (letters, digits, _ and -); default: random at each start",
+    get: (c) => c.nodeId ?? "random",
+    set: (c, v) => void (c.nodeId = v as string),
   },
   {
     flag: "retention-messages",
@@ -278,6 +301,8 @@ export function defaultConfig(): Config {
     webRoot: DEFAULT_WEB_ROOT,
     roomsPath: DEFAULT_ROOMS_PATH,
     store: parseStoreSetting("sqlite:data/parley.db"),
+    bus: "memory",
+    nodeId: undefined,
     // 10,000 messages per room (a few MB each) for 30 days: a chat's working memory, not an archive
     retention: { maxMessages: 10_000, maxAgeMs: 30 * 24 * 60 * 60 * 1000, everyMs: 10_000 },
     logLevel: "info",
@@ -371,6 +396,19 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   if (l.writeDeadlineMs < 1) throw new ConfigError("--write-deadline-ms: must be at least 1");
   if (l.connectRatePerIp > 0 && l.connectBurstPerIp < 1) {
     throw new ConfigError("--connect-burst-per-ip: must be at least 1");
+  }
+  if (config.bus !== "memory") {
+    if (!/^rediss?:\/\/./.test(config.bus)) {
+      throw new ConfigError(`--bus: "${config.bus}" is not memory or a redis:// URL`);
+    }
+    if (config.store.kind !== "postgres") {
+      throw new ConfigError(
+        "--bus redis://... makes this server a node of a cluster, whose nodes share history: use --store postgres://...",
+      );
+    }
+  }
+  if (config.nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(config.nodeId)) {
+    throw new ConfigError("--node-id: 1 to 64 letters, digits, _ or -");
   }
   return config;
 }

@@ -1,6 +1,7 @@
 // The client library's browser-safe surface. Node-only transports: see node.ts.
 export * from "./parley-client.js";
 export * from "./transport.js";
+export * from "./failover-transport.js";
 export * from "./websocket-transport.js";
 export * from "./backoff.js";
 export * from "./outbox.js";

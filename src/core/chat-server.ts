@@ -115,6 +115,7 @@ export class ChatServer implements SessionHost {
   private accepting = false;
   private sweepTimer: unknown;
   private readonly publicLimits: PublicLimits;
+  private readonly bus: Bus | undefined;
 
   constructor(options: ChatServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -159,6 +160,7 @@ export class ChatServer implements SessionHost {
       });
     }
     this.log = cluster ?? new LocalLog(logOptions);
+    this.bus = options.cluster?.bus;
     this.ctx = {
       limits: this.limits,
       clock: this.clock,
@@ -195,9 +197,11 @@ export class ChatServer implements SessionHost {
   /** what /readyz reports: accepting (from start() until stop() begins) and the store answering */
   readiness(): { ready: boolean; detail: string } {
     const store = this.log.stored ? (this.log.storeHealthy ? "ok" : "failing") : "off";
+    // A node whose bus is down still serves its own members (and repairs later): not unready.
+    const bus = this.bus === undefined ? "" : `bus: ${this.bus.up ? "up" : "down"}\n`;
     return {
       ready: this.accepting && this.log.storeHealthy,
-      detail: `chat: ${this.accepting ? "accepting" : "not accepting"}\nstore: ${store}\n`,
+      detail: `chat: ${this.accepting ? "accepting" : "not accepting"}\nstore: ${store}\n${bus}`,
     };
   }
 
