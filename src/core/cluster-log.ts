@@ -242,6 +242,7 @@ export class ClusterLog extends MessageLog implements SequencerHost {
     s.head = s.committed = entry.msg.offset;
     s.evict(this.tailSize);
     this.cluster.deliver(entry);
+    entry.sender = undefined; // stored and delivered: the tail must not keep the session
   }
 
   /** RoomSequencer: reads what a room is missing from the store, page by page. */

@@ -27,7 +27,9 @@ export class LocalLog extends MessageLog {
   private lastCommitAt = -Infinity;
 
   submit(room: string, fields: MessageFields, sender: Session | undefined): void {
-    this.options.deliver(this.append(room, fields, sender));
+    const entry = this.append(room, fields, sender);
+    this.options.deliver(entry);
+    if (this.store === undefined) entry.sender = undefined; // nothing left to tell it
   }
 
   /** Assigns the message its offset, keeps it in the tail, queues it for the next commit. */
@@ -89,6 +91,7 @@ export class LocalLog extends MessageLog {
         for (const e of entries) {
           const s = this.stream(e.msg.room);
           if (e.msg.offset > s.committed) s.committed = e.msg.offset;
+          e.sender = undefined; // stored: nothing left to tell it
         }
         for (const e of entries) this.stream(e.msg.room).evict(this.tailSize);
         this.finish(undefined, undefined);

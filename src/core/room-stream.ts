@@ -7,8 +7,12 @@ export interface LogEntry {
   readonly msg: StoredMessage;
   /** the `user_message` as broadcast (and replayed: the same object, so it can be withdrawn) */
   readonly event: EncodedEvent;
-  /** who sent it: told if it cannot be stored */
-  readonly sender: Session | undefined;
+  /**
+   * who sent it: held back by congested readers when it is delivered, told if it cannot be
+   * stored. Cleared once it is stored and delivered: the tail keeps entries long after their
+   * sender's session has ended, and must not keep the session with them.
+   */
+  sender: Session | undefined;
 }
 
 /**

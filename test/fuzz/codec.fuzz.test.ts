@@ -14,18 +14,46 @@ interface FieldSpec {
   optional: readonly string[];
   /** kept when of an accepted type, silently dropped otherwise */
   lenient: Readonly<Record<string, (v: unknown) => boolean>>;
+  /**
+   * numbers checked in this order after the strings: absent, or valid (kept), else the code;
+   * `offset` is a whole number >= 0 (BAD_OFFSET), `count` a whole number >= 1 (BAD_LIMIT)
+   */
+  numbers?: ReadonlyArray<readonly [string, "offset" | "count"]>;
+  /** strings made storable (U+0000 and lone surrogates to U+FFFD, docs/protocol.md) */
+  storable?: readonly string[];
+  /** fields that may not be given together (BAD_COMMAND) */
+  exclusive?: readonly [string, string];
 }
 
 const finiteNumber = (v: unknown): boolean => typeof v === "number" && Number.isFinite(v);
 
 const SPEC: Readonly<Record<string, FieldSpec>> = {
-  join_room: { required: ["r"], optional: [], lenient: {} },
+  join_room: {
+    required: ["r"],
+    optional: ["e"],
+    lenient: {},
+    numbers: [
+      ["o", "offset"],
+      ["b", "count"],
+    ],
+  },
+  history: {
+    required: ["r"],
+    optional: [],
+    lenient: {},
+    numbers: [
+      ["before", "offset"],
+      ["after", "offset"],
+      ["l", "count"],
+    ],
+    exclusive: ["before", "after"],
+  },
   leave_room: { required: ["r"], optional: [], lenient: {} },
   list_members: { required: ["r"], optional: [], lenient: {} },
-  send_message: { required: ["r", "c"], optional: ["cid"], lenient: {} },
+  send_message: { required: ["r", "c"], optional: ["cid"], lenient: {}, storable: ["c", "cid"] },
   quit: { required: [], optional: [], lenient: {} },
   list_rooms: { required: [], optional: [], lenient: {} },
-  hello: { required: [], optional: ["n", "k"], lenient: { v: finiteNumber } },
+  hello: { required: [], optional: ["n", "k"], lenient: { v: finiteNumber }, storable: ["k"] },
   set_name: { required: ["n"], optional: [], lenient: {} },
   ping: {
     required: [],
@@ -64,8 +92,41 @@ function expected(text: string): Expected {
     if (typeof o[k] !== "string") return { code: ErrorCode.BAD_COMMAND, cmd: ct };
     command[k] = o[k];
   }
+  // join_room validates its strings in field order: r, then o, then e, then b
+  const order = ct === "join_room" ? ["o", "e", "b"] : [...(spec.numbers ?? []).map(([k]) => k)];
+  for (const k of order) {
+    const num = spec.numbers?.find(([name]) => name === k);
+    const v = o[k];
+    if (num === undefined) {
+      if (v === undefined) continue;
+      if (typeof v !== "string") return { code: ErrorCode.BAD_COMMAND, cmd: ct };
+      command[k] = v;
+      continue;
+    }
+    if (v === undefined) continue;
+    const min = num[1] === "offset" ? 0 : 1;
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+      return { code: num[1] === "offset" ? ErrorCode.BAD_OFFSET : ErrorCode.BAD_LIMIT, cmd: ct };
+    }
+    if (
+      spec.exclusive !== undefined &&
+      k === spec.exclusive[1] &&
+      o[spec.exclusive[0]] !== undefined
+    ) {
+      return { code: ErrorCode.BAD_COMMAND, cmd: ct };
+    }
+    command[k] = v;
+  }
   for (const [k, ok] of Object.entries(spec.lenient)) if (ok(o[k])) command[k] = o[k];
+  for (const k of spec.storable ?? []) {
+    if (typeof command[k] === "string") command[k] = storable(command[k]);
+  }
   return { command };
+}
+
+/** U+0000 and lone surrogates as U+FFFD, as every stored text is (docs/protocol.md). */
+function storable(t: string): string {
+  return t.replace(/[\0\p{Cs}]/gu, "\uFFFD");
 }
 
 /** Checks one decodeCommand result against the model and the types. */
@@ -103,6 +164,12 @@ const FIELD_NAMES = [
   "_ct",
   "r",
   "c",
+  "o",
+  "e",
+  "b",
+  "before",
+  "after",
+  "l",
   "cid",
   "n",
   "k",
@@ -170,6 +237,20 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   ),
   fc.record({ _ct: fc.constant("set_name"), n: text }, { noNullPrototype: true }),
   fc.record(
+    { _ct: fc.constant("join_room"), r: text, o: fc.nat(), e: text, b: fc.integer({ min: 1 }) },
+    { requiredKeys: ["_ct", "r"], noNullPrototype: true },
+  ),
+  fc.oneof(
+    fc.record(
+      { _ct: fc.constant("history"), r: text, before: fc.nat(), l: fc.integer({ min: 1 }) },
+      { requiredKeys: ["_ct", "r"], noNullPrototype: true },
+    ),
+    fc.record(
+      { _ct: fc.constant("history"), r: text, after: fc.nat(), l: fc.integer({ min: 1 }) },
+      { requiredKeys: ["_ct", "r"], noNullPrototype: true },
+    ),
+  ),
+  fc.record(
     { _ct: fc.constant("ping"), t: fc.oneof(text, jsonNumber) },
     { requiredKeys: ["_ct"], noNullPrototype: true },
   ),
@@ -195,6 +276,15 @@ describe("decodeCommand under fuzzing", { timeout: fuzzTimeout(60_000) }, () => 
     const value = fc.oneof(
       fc.anything(),
       fc.record({ _ct: fc.constantFrom(...KNOWN), r: fc.anything(), c: fc.anything() }),
+      fc.record({
+        _ct: fc.constantFrom("join_room", "history"),
+        r: fc.string(),
+        o: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        before: fc.oneof(fc.integer(), fc.anything()),
+        after: fc.oneof(fc.nat(), fc.anything()),
+        l: fc.oneof(fc.integer(), fc.anything()),
+        b: fc.oneof(fc.integer(), fc.anything()),
+      }),
       fc.dictionary(fc.constantFrom(...FIELD_NAMES), fc.anything()),
     );
     await checkProperty(
@@ -207,10 +297,14 @@ describe("decodeCommand under fuzzing", { timeout: fuzzTimeout(60_000) }, () => 
     );
   });
 
-  it("round-trips every command of the protocol types through encodeCommand and decodeCommand", async () => {
+  it("round-trips every command of the protocol types through encodeCommand and decodeCommand, text made storable", async () => {
     await checkProperty(
       fc.property(command, (cmd) => {
-        assert.deepEqual(decodeCommand(encodeCommand(cmd)), cmd);
+        const want: Record<string, unknown> = { ...cmd };
+        for (const k of SPEC[cmd._ct]!.storable ?? []) {
+          if (typeof want[k] === "string") want[k] = storable(want[k]);
+        }
+        assert.deepEqual(decodeCommand(encodeCommand(cmd)), want);
       }),
       0x1f00_0203,
       2_000,
