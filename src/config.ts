@@ -3,6 +3,7 @@
  * variable and a documented default; `--help` prints the table (the README's is the same).
  */
 import { parseArgs } from "node:util";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { basename, dirname, join } from "node:path";
 import { DEFAULT_LIMITS, type Limits } from "./core/index.js";
@@ -35,6 +36,8 @@ export interface Config {
   bus: string;
   /** this node's id in a cluster (default: random at each start) */
   nodeId: string | undefined;
+  /** worker processes sharing the ports (0: this process serves alone) */
+  workers: number;
   /** how much history each room keeps */
   retention: RetentionPolicy;
   logLevel: string;
@@ -167,6 +170,21 @@ export const SETTINGS: readonly Setting[] = [
     doc: "this node's id in a cluster (letters, digits, _ and -); default: random at each start",
     get: (c) => c.nodeId ?? "random",
     set: (c, v) => void (c.nodeId = v as string),
+  },
+  {
+    flag: "workers",
+    env: "PARLEY_WORKERS",
+    kind: "string",
+    doc: "worker processes sharing every port and room (each a node of the cluster: needs --bus redis:// and a postgres:// store); `auto` = one per core; 0 = this process alone",
+    get: (c) => c.workers,
+    set: (c, v) => {
+      const raw = String(v);
+      const n = raw === "auto" ? availableParallelism() : Number(raw);
+      if (!Number.isSafeInteger(n) || n < 0 || n > 256) {
+        throw new ConfigError(`--workers: "${raw}" is not a number of workers (0-256) or auto`);
+      }
+      c.workers = n;
+    },
   },
   {
     flag: "retention-messages",
@@ -303,6 +321,7 @@ export function defaultConfig(): Config {
     store: parseStoreSetting("sqlite:data/parley.db"),
     bus: "memory",
     nodeId: undefined,
+    workers: 0,
     // 10,000 messages per room (a few MB each) for 30 days: a chat's working memory, not an archive
     retention: { maxMessages: 10_000, maxAgeMs: 30 * 24 * 60 * 60 * 1000, everyMs: 10_000 },
     logLevel: "info",
@@ -406,6 +425,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
         "--bus redis://... makes this server a node of a cluster, whose nodes share history: use --store postgres://...",
       );
     }
+  }
+  if (config.workers > 0 && config.bus === "memory") {
+    throw new ConfigError(
+      "--workers: each worker is a node of a cluster sharing rooms over Redis and history in PostgreSQL: add --bus redis://HOST:PORT and --store postgres://...",
+    );
   }
   if (config.nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(config.nodeId)) {
     throw new ConfigError("--node-id: 1 to 64 letters, digits, _ or -");

@@ -8,6 +8,7 @@ import { ConfigError, helpText, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { loadRooms, RoomsConfigError } from "./room-catalog.js";
 import { startApp } from "./app.js";
+import { isWorker, superviseWorkers, workerNodeId } from "./workers.js";
 
 async function main(): Promise<number> {
   let config;
@@ -25,6 +26,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = createLogger(config.logLevel);
+  if (config.workers > 0 && !isWorker()) {
+    return superviseWorkers(config.workers, config.nodeId, config.limits.shutdownGraceMs, logger);
+  }
+  // a worker is a node of its own: its id comes from its supervisor
+  config.nodeId = workerNodeId(process.env) ?? config.nodeId;
   let rooms;
   try {
     rooms = loadRooms(config.roomsPath);

@@ -326,4 +326,68 @@ describe("a cluster of three nodes on Redis and PostgreSQL", () => {
       await stop(nodes);
     }
   });
+
+  it("runs --workers 2 on shared ports, every room shared between the workers, and restarts a worker that dies", async () => {
+    const store = await pg.createDatabase(`workers${++db}`);
+    const s = await spawnServer([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--lp-port",
+      "off",
+      "--http-port",
+      "0",
+      "--store",
+      store,
+      "--bus",
+      redis.url,
+      "--workers",
+      "2",
+      "--node-id",
+      `wk${db}`,
+    ]);
+    const port = s.ports.tcp!;
+    try {
+      const clients: LineClient[] = [];
+      for (let i = 0; i < 12; i++) {
+        const c = await LineClient.open(port);
+        await c.login(`u${i}`);
+        await c.join("general");
+        clients.push(c);
+      }
+      // both workers hold members of the room: the connections were shared out
+      const fields = await redis.cli("HKEYS", "parley:m:{general}");
+      const nodes = new Set(
+        fields
+          .trim()
+          .split("\n")
+          .map((f) => f.split("/")[0]),
+      );
+      assert.deepEqual([...nodes].sort(), [`wk${db}-w0`, `wk${db}-w1`]);
+      for (const [i, c] of clients.entries()) {
+        c.send({ _ct: "send_message", r: "general", c: `from ${i}` });
+      }
+      await eventually(
+        () => clients.every((c) => messages(c, "general").length === 12),
+        15_000,
+        "every member has every message",
+      );
+      const order = messages(clients[0]!, "general").map((m) => m.c);
+      for (const c of clients)
+        assert.deepEqual(
+          messages(c, "general").map((m) => m.c),
+          order,
+        );
+      // a worker dies: the supervisor starts it again
+      const pids = [...s.output().matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
+      assert.ok(pids.length >= 2, "both workers logged their pid");
+      process.kill(pids[0]!, "SIGKILL");
+      await eventually(() => /worker died: restarting it/.test(s.output()), 10_000, "restart");
+      for (const c of clients) c.close();
+    } finally {
+      s.proc.kill("SIGTERM");
+      assert.equal(await s.exited, 0, "the workers and their supervisor stop gracefully");
+    }
+  });
 });
