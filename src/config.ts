@@ -178,7 +178,7 @@ export const SETTINGS: readonly Setting[] = [
     doc: "worker processes sharing every port and room (each a node of the cluster: needs --bus redis:// and a postgres:// store); `auto` = one per core; 0 = this process alone",
     get: (c) => c.workers,
     set: (c, v) => {
-      const raw = String(v);
+      const raw = v as string;
       const n = raw === "auto" ? availableParallelism() : Number(raw);
       if (!Number.isSafeInteger(n) || n < 0 || n > 256) {
         throw new ConfigError(`--workers: "${raw}" is not a number of workers (0-256) or auto`);
