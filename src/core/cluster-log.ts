@@ -75,13 +75,50 @@ export class ClusterLog extends MessageLog implements SequencerHost {
 
   // ------------------------------------------------------------------ rooms taken up and dropped
 
+  /**
+   * Before a join: the room taken up, and this node's copy of it caught up with what the store
+   * has now (a node can lag behind others' commits: the bus is still bringing them). A join then
+   * replays, or shows as past, every message stored before it, which is what a client resuming
+   * after its node died relies on to tell which of its messages the cluster already has.
+   */
   override prepare(room: string): Promise<void> | undefined {
-    if (this.live.has(room)) return undefined;
+    if (this.live.has(room)) return this.catchUp(room);
     let p = this.preparing.get(room);
     if (p !== undefined) return p;
     p = this.takeUp(room).finally(() => this.preparing.delete(room));
     this.preparing.set(room, p);
     return p;
+  }
+
+  /** Resolves once the room's sequencer has delivered everything up to the store's head now. */
+  private async catchUp(room: string): Promise<void> {
+    const head = (await this.read(() => this.cluster.store.open([room]))).get(room)!.head;
+    const seq = this.live.get(room);
+    if (seq === undefined || seq.next > head) return;
+    await new Promise<void>((resolve, reject) => {
+      const waiters = this.waiters.get(room) ?? [];
+      waiters.push({ head, resolve, reject });
+      this.waiters.set(room, waiters);
+      this.repair(room);
+    });
+  }
+
+  /** Joins waiting for a room's sequencer to reach a head (see catchUp). */
+  private readonly waiters = new Map<
+    string,
+    Array<{ head: number; resolve: () => void; reject: (err: Error) => void }>
+  >();
+
+  private releaseWaiters(room: string, next: number): void {
+    const waiting = this.waiters.get(room);
+    if (waiting === undefined) return;
+    const still = waiting.filter((w) => {
+      if (w.head >= next) return true;
+      w.resolve();
+      return false;
+    });
+    if (still.length === 0) this.waiters.delete(room);
+    else this.waiters.set(room, still);
   }
 
   private async takeUp(room: string): Promise<void> {
@@ -105,6 +142,8 @@ export class ClusterLog extends MessageLog implements SequencerHost {
     if (seq === undefined) return;
     seq.stop();
     this.live.delete(room);
+    for (const w of this.waiters.get(room) ?? []) w.reject(new Error("the room was dropped"));
+    this.waiters.delete(room);
     this.unsubscribed.delete(room);
     this.bus
       .unsubscribe(room)
@@ -243,6 +282,7 @@ export class ClusterLog extends MessageLog implements SequencerHost {
     s.evict(this.tailSize);
     this.cluster.deliver(entry);
     entry.sender = undefined; // stored and delivered: the tail must not keep the session
+    this.releaseWaiters(entry.msg.room, entry.msg.offset + 1);
   }
 
   /** RoomSequencer: reads what a room is missing from the store, page by page. */
@@ -261,7 +301,11 @@ export class ClusterLog extends MessageLog implements SequencerHost {
           if (page.length === REPAIR_PAGE) return step();
           this.repairing.delete(room);
         },
-        () => this.repairing.delete(room),
+        (err: unknown) => {
+          this.repairing.delete(room);
+          for (const w of this.waiters.get(room) ?? []) w.reject(err as Error);
+          this.waiters.delete(room);
+        },
       );
     };
     step();

@@ -253,6 +253,12 @@ describe("a cluster of three nodes on Redis and PostgreSQL", () => {
       reader.on("event", (e) => {
         if (e._et === "user_message" && e.r === "general") got.push(e);
       });
+      const senderEvents: unknown[] = [];
+      sender.on("event", (e) => {
+        if (e._et !== "user_message" || senderEvents.length < 1000)
+          senderEvents.push(e._et === "user_message" ? [e.id, e.c, e.cid, e.u] : e);
+      });
+      sender.on("joined", (j) => senderEvents.push({ joined: j }));
       for (const c of [sender, reader]) {
         await c.connect();
         c.join("general");
@@ -272,6 +278,20 @@ describe("a cluster of three nodes on Redis and PostgreSQL", () => {
       await eventually(() => sender.pending.length === 0, 30_000, "the sender's outbox empty");
       await eventually(() => got.length >= sent.length, 30_000, "the reader has every message");
       await delay(300);
+      const seen = new Map<string, Msg>();
+      const dups = got.filter((m) => {
+        const first = seen.get(m.c);
+        seen.set(m.c, m);
+        return first !== undefined;
+      });
+      if (dups.length > 0) {
+        console.log(
+          "DUPS",
+          JSON.stringify(dups.slice(0, 3)),
+          JSON.stringify(got.filter((m) => m.c === dups[0]!.c)),
+          JSON.stringify(senderEvents.filter((e) => !Array.isArray(e) || (e[0] >= 78 && e[0] <= 90) || (e[0] >= 158 && e[0] <= 166))),
+        );
+      }
       assert.deepEqual(
         got.map((m) => m.c),
         sent,
@@ -349,6 +369,12 @@ describe("a cluster of three nodes on Redis and PostgreSQL", () => {
     ]);
     const port = s.ports.tcp!;
     try {
+      // the first worker's "listening" resolved spawnServer: wait for the second's
+      await eventually(
+        () => s.output().split('"msg":"parley listening"').length > 2,
+        20_000,
+        "both workers listening",
+      );
       const clients: LineClient[] = [];
       for (let i = 0; i < 12; i++) {
         const c = await LineClient.open(port);

@@ -279,4 +279,27 @@ describe("ClusterLog (nodes in one process)", () => {
     const bob2 = await user(a!.chat, { _ct: "set_name", n: "bob" });
     await eventually(() => bob2.conn.sent.some((e) => e._et === "user_renamed" && e.n === "bob"));
   });
+
+  it("catches a lagging node up with the store before a join goes live", async () => {
+    const [a, b] = await cluster(2);
+    const alice = await user(a!.chat, { _ct: "join_room", r: "a" });
+    const bob = await user(b!.chat, { _ct: "join_room", r: "a" });
+    await eventually(() => joined(alice) && joined(bob));
+    b!.bus.down(); // node 1 lags: what node 0 commits does not reach it
+    for (let i = 0; i < 10; i++) alice.send({ _ct: "send_message", r: "a", c: `m${i}` });
+    await eventually(() => alice.messages().length === 10);
+    assert.equal(bob.messages().length, 0);
+    // someone joins on node 1, resuming from the start: it must get all ten before it is live
+    const carol = await user(b!.chat, { _ct: "join_room", r: "a", o: 0 });
+    await eventually(() => joined(carol), 5_000, "carol live");
+    const j = carol.conn.sent.find((e) => e._et === "user_joined_room") as Extract<
+      Event,
+      { _et: "user_joined_room" }
+    >;
+    assert.equal(j.o, 10);
+    assert.deepEqual(
+      carol.messages().map((m) => m.c),
+      Array.from({ length: 10 }, (_, i) => `m${i}`),
+    );
+  });
 });
