@@ -58,3 +58,30 @@ function badMessage(description: string, i: number, m: StoredMessage, why: strin
     `${description}: message ${i} of the batch (room "${m.room}", offset ${m.offset}) ${why}; nothing was written`,
   );
 }
+
+/**
+ * Checks each room of a batch against the store's copy of its head: a room without a stream, or
+ * a range that does not start above the head, fails the whole batch (`STORE_BAD_BATCH`) before
+ * anything is written. `headOf` returns undefined for a room the store has not opened.
+ */
+export function checkAboveHeads(
+  description: string,
+  ranges: ReadonlyMap<string, OffsetRange>,
+  headOf: (room: string) => number | undefined,
+): void {
+  for (const [room, range] of ranges) {
+    const head = headOf(room);
+    if (head === undefined) {
+      throw new StoreError(
+        "STORE_BAD_BATCH",
+        `${description}: room "${room}" has no stream (open it first); nothing was written`,
+      );
+    }
+    if (range.first <= head) {
+      throw new StoreError(
+        "STORE_BAD_BATCH",
+        `${description}: offset ${range.first} of room "${room}" is not above its head ${head}; nothing was written`,
+      );
+    }
+  }
+}

@@ -6,7 +6,7 @@ import type {
   UnnumberedMessage,
 } from "../core/ports.js";
 import { numberBatch } from "./number-batch.js";
-import { batchRanges } from "./batch-ranges.js";
+import { batchRanges, checkAboveHeads } from "./batch-ranges.js";
 import { newEpoch } from "./epoch.js";
 import { expiredPrefix } from "./retention.js";
 import { rowLimit } from "./row-limit.js";
@@ -52,21 +52,7 @@ export class MemoryStore implements MessageStore {
       this.check();
       const ranges = batchRanges(this.description, batch);
       // every check before the first change: all or nothing
-      for (const [room, range] of ranges) {
-        const log = this.rooms.get(room);
-        if (log === undefined) {
-          throw new StoreError(
-            "STORE_BAD_BATCH",
-            `${this.description}: room "${room}" has no stream (open it first); nothing was written`,
-          );
-        }
-        if (range.first <= log.head) {
-          throw new StoreError(
-            "STORE_BAD_BATCH",
-            `${this.description}: offset ${range.first} of room "${room}" is not above its head ${log.head}; nothing was written`,
-          );
-        }
-      }
+      checkAboveHeads(this.description, ranges, (room) => this.rooms.get(room)?.head);
       for (const m of batch) this.rooms.get(m.room)!.messages.push(copyIn(m));
       for (const [room, range] of ranges) this.rooms.get(room)!.head = range.last;
     });

@@ -176,26 +176,7 @@ export class PostgresStore implements MessageStore {
     const rooms = [...ranges.keys()].sort();
     const firsts = rooms.map((r) => ranges.get(r)!.first);
     const lasts = rooms.map((r) => ranges.get(r)!.last);
-    const columns: [
-      string[],
-      number[],
-      number[],
-      string[],
-      string[],
-      string[],
-      (string | null)[],
-      (string | null)[],
-    ] = [[], [], [], [], [], [], [], []];
-    for (const m of batch) {
-      columns[0].push(m.room);
-      columns[1].push(m.offset);
-      columns[2].push(m.ts);
-      columns[3].push(storableText(m.user));
-      columns[4].push(storableText(m.name));
-      columns[5].push(storableText(m.text));
-      columns[6].push(m.cid === undefined ? null : storableText(m.cid));
-      columns[7].push(m.key === undefined ? null : storableText(m.key));
-    }
+    const columns = insertColumns(batch, batch.map((m) => m.offset));
     await this.transaction(async (client) => {
       const advanced = await client.query<{ room: string }>({
         name: "parley_advance_heads",
@@ -246,25 +227,7 @@ export class PostgresStore implements MessageStore {
         next.set(m.room, o);
         return o;
       });
-      const columns: [
-        string[],
-        number[],
-        number[],
-        string[],
-        string[],
-        string[],
-        (string | null)[],
-        (string | null)[],
-      ] = [[], offsets, [], [], [], [], [], []];
-      for (const m of batch) {
-        columns[0].push(m.room);
-        columns[2].push(m.ts);
-        columns[3].push(storableText(m.user));
-        columns[4].push(storableText(m.name));
-        columns[5].push(storableText(m.text));
-        columns[6].push(m.cid === undefined ? null : storableText(m.cid));
-        columns[7].push(m.key === undefined ? null : storableText(m.key));
-      }
+      const columns = insertColumns(batch, offsets);
       await client.query({ name: "parley_insert", text: SQL.insert, values: columns });
       return offsets;
     });
@@ -510,4 +473,25 @@ function toMessage(row: MessageRow): StoredMessage {
   if (row.cid !== null) m.cid = row.cid;
   if (row.client_key !== null) m.key = row.client_key;
   return m;
+}
+
+/** The insert statement's parameters: one array per column (unnest), offsets given apart. */
+function insertColumns(batch: readonly UnnumberedMessage[], offsets: number[]): unknown[] {
+  const rooms: string[] = [];
+  const ts: number[] = [];
+  const users: string[] = [];
+  const names: string[] = [];
+  const texts: string[] = [];
+  const cids: (string | null)[] = [];
+  const keys: (string | null)[] = [];
+  for (const m of batch) {
+    rooms.push(m.room);
+    ts.push(m.ts);
+    users.push(storableText(m.user));
+    names.push(storableText(m.name));
+    texts.push(storableText(m.text));
+    cids.push(m.cid === undefined ? null : storableText(m.cid));
+    keys.push(m.key === undefined ? null : storableText(m.key));
+  }
+  return [rooms, offsets, ts, users, names, texts, cids, keys];
 }

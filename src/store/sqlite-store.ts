@@ -9,7 +9,7 @@ import type {
   UnnumberedMessage,
 } from "../core/ports.js";
 import { numberBatch } from "./number-batch.js";
-import { batchRanges } from "./batch-ranges.js";
+import { batchRanges, checkAboveHeads } from "./batch-ranges.js";
 import { newEpoch } from "./epoch.js";
 import { expiredPrefix } from "./retention.js";
 import { rowLimit } from "./row-limit.js";
@@ -245,21 +245,7 @@ export class SqliteStore implements MessageStore {
     return this.run((db, sql) => {
       if (batch.length === 0) return;
       const ranges = batchRanges(this.description, batch);
-      for (const [room, range] of ranges) {
-        const r = this.rooms.get(room);
-        if (r === undefined) {
-          throw new StoreError(
-            "STORE_BAD_BATCH",
-            `${this.description}: room "${room}" has no stream (open it first); nothing was written`,
-          );
-        }
-        if (range.first <= r.head) {
-          throw new StoreError(
-            "STORE_BAD_BATCH",
-            `${this.description}: offset ${range.first} of room "${room}" is not above its head ${r.head}; nothing was written`,
-          );
-        }
-      }
+      checkAboveHeads(this.description, ranges, (room) => this.rooms.get(room)?.head);
       const seqs = db
         .transaction(() =>
           batch.map(
