@@ -139,10 +139,7 @@ export abstract class MessageLog {
     const to = Math.min(s.committed, from + limit - 1);
     if (to < from) return [];
     if (from >= s.tailFirst || this.store === undefined) {
-      return s
-        .tailFrom(Math.max(from, s.tailFirst))
-        .filter((e) => e.msg.offset <= to)
-        .map((e) => e.event.event as UserMessageEvent);
+      return tailEvents(s, Math.max(from, s.tailFirst), to);
     }
     return (await this.read(() => this.store!.readAfter(room, from - 1, to - from + 1))).map(
       toEvent,
@@ -156,10 +153,7 @@ export abstract class MessageLog {
     const from = Math.max(s.first, to - limit + 1);
     if (to < from) return [];
     if (from >= s.tailFirst || this.store === undefined) {
-      return s
-        .tailFrom(Math.max(from, s.tailFirst))
-        .filter((e) => e.msg.offset <= to)
-        .map((e) => e.event.event as UserMessageEvent);
+      return tailEvents(s, Math.max(from, s.tailFirst), to);
     }
     return (await this.read(() => this.store!.readBefore(room, to + 1, to - from + 1))).map(
       toEvent,
@@ -305,4 +299,12 @@ export function toEvent(m: StoredMessage): UserMessageEvent {
 /** The entry of a message that has its offset. */
 export function entryOf(msg: StoredMessage, sender: Session | undefined): LogEntry {
   return { msg, event: new EncodedEvent(toEvent(msg)), sender };
+}
+
+/** The messages of a stream's in-memory tail from `from` to `to` (both inclusive), as events. */
+function tailEvents(s: RoomStream, from: number, to: number): UserMessageEvent[] {
+  return s
+    .tailFrom(from)
+    .filter((e) => e.msg.offset <= to)
+    .map((e) => e.event.event as UserMessageEvent);
 }

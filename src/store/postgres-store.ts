@@ -176,7 +176,10 @@ export class PostgresStore implements MessageStore {
     const rooms = [...ranges.keys()].sort();
     const firsts = rooms.map((r) => ranges.get(r)!.first);
     const lasts = rooms.map((r) => ranges.get(r)!.last);
-    const columns = insertColumns(batch, batch.map((m) => m.offset));
+    const columns = insertColumns(
+      batch,
+      batch.map((m) => m.offset),
+    );
     await this.transaction(async (client) => {
       const advanced = await client.query<{ room: string }>({
         name: "parley_advance_heads",
