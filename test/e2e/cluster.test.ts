@@ -289,7 +289,12 @@ describe("a cluster of three nodes on Redis and PostgreSQL", () => {
           "DUPS",
           JSON.stringify(dups.slice(0, 3)),
           JSON.stringify(got.filter((m) => m.c === dups[0]!.c)),
-          JSON.stringify(senderEvents.filter((e) => !Array.isArray(e) || (e[0] >= 78 && e[0] <= 90) || (e[0] >= 158 && e[0] <= 166))),
+          JSON.stringify(
+            senderEvents.filter(
+              (e) =>
+                !Array.isArray(e) || (e[0] >= 78 && e[0] <= 90) || (e[0] >= 158 && e[0] <= 166),
+            ),
+          ),
         );
       }
       assert.deepEqual(
