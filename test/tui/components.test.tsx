@@ -147,7 +147,7 @@ describe("ChatPage", () => {
       "User: @alice (me001)",
       "Chatting for: 1m 05s",
       "● online",
-      "Server: tcp://localhost:8080",
+      "Server: localhost:8080",
       'on #general for "General discussions"',
       "alice has joined the room",
       "bob has joined the room",

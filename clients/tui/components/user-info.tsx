@@ -34,7 +34,11 @@ export function UserInfo(props: {
         // the end of an address (its port) is what tells a cluster's nodes apart
         <Text wrap="truncate">
           {SERVER_LABEL}
-          {keepEnd(props.status.server, props.width - PANEL_PADDING - SERVER_LABEL.length)}
+          {keepEnd(
+            // as typed: host:port is line-delimited TCP
+            props.status.server.replace(/^tcp:\/\//, ""),
+            props.width - PANEL_PADDING - SERVER_LABEL.length,
+          )}
         </Text>
       ) : null}
       {props.pending > 0 ? (
