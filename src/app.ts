@@ -127,6 +127,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         host: config.host,
         port: config.httpPort,
         webRoot: config.webRoot,
+        webServers: config.webServers,
         readiness: () => chat.readiness(),
         metrics: prometheus,
         logger,

@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { basename, dirname, join } from "node:path";
 import { DEFAULT_LIMITS, type Limits } from "./core/index.js";
+import { parseWebServers } from "./http/web-servers.js";
 import { addressSet } from "./middleware/per-ip-limits.js";
 import { parseStoreSetting, type StoreSetting, StoreSettingError } from "./store/open-store.js";
 import type { RetentionPolicy } from "./core/index.js";
@@ -25,6 +26,11 @@ export interface Config {
   wsDeflate: boolean;
   /** folder of the built web client (index.html, app.js, ...) */
   webRoot: string;
+  /**
+   * WebSocket URLs the web client connects to, in turn (a cluster's nodes); its page's CSP then
+   * allows only them. Empty: the page's own server at /ws
+   */
+  webServers: readonly string[];
   /** rooms file or folder */
   roomsPath: string;
   /** where room history is kept (`--store`) */
@@ -138,6 +144,20 @@ export const SETTINGS: readonly Setting[] = [
     doc: "enable WebSocket permessage-deflate (env: true/false)",
     get: (c) => c.wsDeflate,
     set: (c, v) => void (c.wsDeflate = v as boolean),
+  },
+  {
+    flag: "web-servers",
+    env: "PARLEY_WEB_SERVERS",
+    kind: "string",
+    doc: "for the web client: comma-separated ws:// or wss:// URLs of a cluster's nodes (e.g. wss://a.example/ws,wss://b.example/ws), tried in turn, its own server first when listed; the page may connect to these only; `none`: the page's own server at /ws",
+    get: (c) => c.webServers,
+    set: (c, v) => {
+      try {
+        c.webServers = parseWebServers(v as string);
+      } catch (err) {
+        throw new ConfigError(`--web-servers: ${(err as Error).message}`);
+      }
+    },
   },
   {
     flag: "rooms",
@@ -317,6 +337,7 @@ export function defaultConfig(): Config {
     wsHeartbeatMs: 30_000,
     wsDeflate: false,
     webRoot: DEFAULT_WEB_ROOT,
+    webServers: [],
     roomsPath: DEFAULT_ROOMS_PATH,
     store: parseStoreSetting("sqlite:data/parley.db"),
     bus: "memory",

@@ -34,6 +34,17 @@ export function parseAddress(text: string): ServerAddress {
   return { kind, host, port };
 }
 
+/**
+ * Parses a list of addresses, separated by commas and/or spaces: the servers of a cluster, in
+ * the order to try them (see failoverTransport). Throws BAD_ADDRESS on an empty list or on the
+ * first address parseAddress refuses.
+ */
+export function parseAddressList(text: string): ServerAddress[] {
+  const parts = text.split(/[\s,]+/).filter((p) => p !== "");
+  if (parts.length === 0) throw bad(text.trim(), "no server address");
+  return parts.map(parseAddress);
+}
+
 function bad(input: string, why: string): ClientError {
   return new ClientError(ClientErrorCode.BAD_ADDRESS, `"${input}": ${why}`);
 }

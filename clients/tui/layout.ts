@@ -51,6 +51,13 @@ export function windowStart(count: number, size: number, focus: number): number 
   return Math.min(Math.max(0, focus - Math.floor(size / 2)), count - size);
 }
 
+/** `text` in at most `columns` columns (1 per code point): when longer, "…" and its end. */
+export function keepEnd(text: string, columns: number): string {
+  const chars = [...text];
+  if (chars.length <= columns) return text;
+  return columns <= 0 ? "" : "…" + chars.slice(chars.length - columns + 1).join("");
+}
+
 /** "1h 02m 05s", "3m 07s", "42s" */
 export function formatDuration(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));

@@ -1,25 +1,33 @@
 #!/usr/bin/env node
 /**
- * parley-tui: the terminal client. `parley-tui [--server ADDRESS | ADDRESS] [--name NAME]`;
- * ADDRESS is host:port (line-delimited TCP, the original protocol), lp://host:port or
- * ws://host:port/ws. With an address it connects at once (a failure shows the connect page with
- * the error and the address to edit); without one the connect page asks, prefilled with
- * localhost:8080. The name is optional (without it the user goes by the server's user id), so
- * it never holds up the connection. Exit code 0 after quitting, 2 on a bad command line.
+ * parley-tui: the terminal client. `parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAME]`;
+ * an address is host:port (line-delimited TCP, the original protocol), lp://host:port or
+ * ws://host:port/ws. Several addresses (commas or spaces between them) are the nodes of one
+ * cluster: the TUI connects to the first that answers and, when its node goes away, reconnects
+ * to the next and resumes there (failoverTransport). With addresses it connects at once (a
+ * failure shows the connect page with the error and the addresses to edit); without, the
+ * connect page asks, prefilled with localhost:8080. The name is optional (without it the user
+ * goes by the server's user id), so it never holds up the connection. Exit code 0 after
+ * quitting, 2 on a bad command line.
  */
 import { parseArgs } from "node:util";
 import { render } from "ink";
-import { parseAddress } from "../lib/address.js";
+import { parseAddressList } from "../lib/address.js";
+import { failoverTransport } from "../lib/failover-transport.js";
 import { transportFor } from "../lib/node.js";
 import { ParleyClient } from "../lib/parley-client.js";
 import { App } from "./app.js";
 import { ChatController } from "./chat-controller.js";
 import { DEFAULT_SERVER_ADDRESS } from "./components/connect-page.js";
 
-const USAGE = `usage: parley-tui [--server ADDRESS | ADDRESS] [--name NAME]
-  ADDRESS is host:port (line-delimited TCP), lp://host:port or ws://host:port/ws
-  --server, -s   connect to ADDRESS at once; if that fails, the connect page shows why.
-                 Without an address, the connect page asks (prefilled: ${DEFAULT_SERVER_ADDRESS})
+const USAGE = `usage: parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAME]
+  an ADDRESS is host:port (line-delimited TCP), lp://host:port or ws://host:port/ws
+  ADDRESSES      one address, or the nodes of a cluster separated by commas:
+                 127.0.0.1:8080,127.0.0.1:9080 connects to the first that answers and,
+                 when that node goes away, reconnects to the next and resumes there with
+                 nothing lost or repeated. The User Information panel shows the server
+  --server, -s   connect to ADDRESSES at once; if that fails, the connect page shows why.
+                 Without addresses, the connect page asks (prefilled: ${DEFAULT_SERVER_ADDRESS})
   --name, -n     display name to take (Parley servers; kept across reconnects).
                  Optional: without it you go by the user id the server gives
   --help, -h     show this help
@@ -44,17 +52,17 @@ function main(): number | Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const [positional, ...extra] = args.positionals;
-  if (extra.length > 0 || (positional !== undefined && args.values.server !== undefined)) {
-    process.stderr.write(`parley-tui: one server address only\n${USAGE}`);
+  const positional = args.positionals.length > 0 ? args.positionals.join(",") : undefined;
+  if (positional !== undefined && args.values.server !== undefined) {
+    process.stderr.write(`parley-tui: addresses with --server or without, not both\n${USAGE}`);
     return 2;
   }
   const address = args.values.server ?? positional;
   const name = args.values.name;
   const controller = new ChatController(
-    (address) =>
+    (addresses) =>
       new ParleyClient({
-        transport: transportFor(parseAddress(address)),
+        transport: failoverTransport(parseAddressList(addresses).map((a) => transportFor(a))),
         ...(name !== undefined && { name }),
       }),
   );

@@ -4,6 +4,7 @@ import type { Logger } from "../core/index.js";
 import { silentLogger } from "../core/index.js";
 import type { MetricsExposition } from "../metrics/prometheus-metrics.js";
 import { StaticFiles } from "./static-files.js";
+import { pagePolicy, withServersMeta } from "./web-servers.js";
 
 export interface HttpServerOptions {
   host: string;
@@ -11,6 +12,11 @@ export interface HttpServerOptions {
   port: number;
   /** folder of the built web client, served at `/` */
   webRoot: string;
+  /**
+   * WebSocket URLs the web client connects to, in turn (a cluster's nodes: --web-servers). Empty
+   * (the default): the page's own server at /ws
+   */
+  webServers?: readonly string[];
   /**
    * what /readyz reports: ready after bootstrap while the message store answers, not ready again
    * once shutdown begins; `detail` is the body (one `check: state` per line)
@@ -24,14 +30,6 @@ export interface HttpServerOptions {
 /** A whole request must arrive within this, ms (slow-loris bound); WebSocket upgrades are apart. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-// The page loads only its own scripts and styles and talks only to its own origin.
-const PAGE_HEADERS = {
-  "content-security-policy":
-    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  "referrer-policy": "no-referrer",
-};
-
 /**
  * Parley's HTTP side: the web client at `/`, `GET /healthz` (the process is alive), `GET /readyz`
  * (ready for chat: 503 before bootstrap completes and during shutdown) and `GET /metrics`
@@ -41,9 +39,16 @@ export class HttpServer {
   readonly server: Server;
   private readonly files: StaticFiles;
   private readonly logger: Logger;
+  private readonly webServers: readonly string[];
+  private readonly pageHeaders: Readonly<Record<string, string>>;
 
   constructor(private readonly options: HttpServerOptions) {
     this.files = new StaticFiles(options.webRoot);
+    this.webServers = options.webServers ?? [];
+    this.pageHeaders = {
+      "content-security-policy": pagePolicy(this.webServers),
+      "referrer-policy": "no-referrer",
+    };
     this.logger = options.logger ?? silentLogger;
     this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -106,10 +111,15 @@ export class HttpServer {
     }
     const file = await this.files.get(path);
     if (file) {
-      if (file.contentType.startsWith("text/html")) {
-        for (const [k, v] of Object.entries(PAGE_HEADERS)) res.setHeader(k, v);
+      if (!file.contentType.startsWith("text/html")) {
+        return send(res, 200, file.contentType, file.body);
       }
-      return send(res, 200, file.contentType, file.body);
+      for (const [k, v] of Object.entries(this.pageHeaders)) res.setHeader(k, v);
+      const page =
+        this.webServers.length === 0
+          ? file.body
+          : withServersMeta(file.body.toString("utf8"), this.webServers);
+      return send(res, 200, file.contentType, page);
     }
     if (path === "/") {
       return send(

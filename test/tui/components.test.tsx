@@ -147,6 +147,7 @@ describe("ChatPage", () => {
       "User: @alice (me001)",
       "Chatting for: 1m 05s",
       "● online",
+      "Server: localhost:8080",
       'on #general for "General discussions"',
       "alice has joined the room",
       "bob has joined the room",
@@ -237,11 +238,11 @@ describe("ChatPage", () => {
     await frameWith(lastFrame, "line 59");
   });
 
-  it("shows the reconnect state and our unsent messages while offline", async () => {
+  it("shows the reconnect state, the server it will try, and our unsent messages while offline", async () => {
     let s = chatState();
     s = withStatus(s, {
       state: "waiting",
-      server: "tcp://localhost:8080",
+      server: "ws://node-3.chat.example.com:8081/ws",
       attempt: 2,
       retryAt: 1_003_000,
     });
@@ -253,6 +254,8 @@ describe("ChatPage", () => {
     await frameWith(
       lastFrame,
       "↻ retry in 3s (r)",
+      // too long for the column: its end, which tells a cluster's nodes apart, stays
+      "Server: …example.com:8081/ws",
       "1 unsent",
       "@alice: are you there? (sending…)",
       "r to reconnect now",

@@ -31,8 +31,38 @@ describe("config: HTTP and WebSocket settings", () => {
     assert.throws(() => load([], { PARLEY_WS_DEFLATE: "maybe" }), ConfigError);
   });
 
+  it("reads --web-servers (or PARLEY_WEB_SERVERS) as ws:// and wss:// URLs, none by default", () => {
+    assert.deepEqual(load([]).webServers, []);
+    assert.deepEqual(
+      load(["--web-servers", " ws://127.0.0.1:8081/ws, WSS://Node-B.example/chat/ws "]).webServers,
+      ["ws://127.0.0.1:8081/ws", "wss://node-b.example/chat/ws"],
+    );
+    assert.deepEqual(load([], { PARLEY_WEB_SERVERS: "ws://[::1]:9081/ws" }).webServers, [
+      "ws://[::1]:9081/ws",
+    ]);
+    assert.deepEqual(load(["--web-servers", "none"]).webServers, []);
+  });
+
+  it("refuses a --web-servers entry that is not a plain ws:// or wss:// URL", () => {
+    for (const bad of [
+      "127.0.0.1:8081",
+      "http://a.example/ws",
+      "ws://a.example/ws,/ws",
+      "ws://user:pw@a.example/ws",
+      "ws://a.example/ws?x=1",
+      "ws://a;b.example/ws",
+      "ws://a b.example/ws",
+    ]) {
+      assert.throws(
+        () => load(["--web-servers", bad]),
+        (err: unknown) => err instanceof ConfigError && /--web-servers/.test(err.message),
+        bad,
+      );
+    }
+  });
+
   it("lists the new settings in --help", () => {
-    for (const flag of ["--http-port", "--ws-heartbeat-ms", "--ws-deflate"]) {
+    for (const flag of ["--http-port", "--ws-heartbeat-ms", "--ws-deflate", "--web-servers"]) {
       assert.match(helpText(), new RegExp(flag));
     }
   });

@@ -25,7 +25,7 @@ export interface ChatActions {
 }
 
 /** Height of the user information box (left column, bottom). */
-const USER_INFO_ROWS = 6;
+const USER_INFO_ROWS = 7;
 
 /**
  * The three-column chat page of the original TUI: rooms and user information; the active room,

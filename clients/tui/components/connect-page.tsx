@@ -10,7 +10,8 @@ export const DEFAULT_SERVER_ADDRESS = "localhost:8080";
 
 /**
  * Asks for the server address (prefilled), connects on Enter, and shows why the last attempt
- * failed. Also accepted: lp://host:port (length-prefixed TCP) and ws://host:port/ws.
+ * failed. Also accepted: lp://host:port (length-prefixed TCP), ws://host:port/ws, and several
+ * addresses separated by commas (the nodes of a cluster, tried in turn).
  */
 export function ConnectPage(props: {
   initialAddress?: string;
@@ -48,6 +49,9 @@ export function ConnectPage(props: {
         <InputBox title="Server Host and Port" editor={editor} focus="active" width={boxWidth} />
         <Text>
           Press <Text bold>{"<Enter>"}</Text> to connect, <Text bold>{"<Esc>"}</Text> to quit
+        </Text>
+        <Text dimColor wrap="wrap">
+          A cluster: its nodes separated by commas
         </Text>
         {props.connecting ? <Text color="yellow">Connecting…</Text> : null}
         {props.error !== undefined ? (

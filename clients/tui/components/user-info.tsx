@@ -1,10 +1,17 @@
 import type { ReactNode } from "react";
 import { Text } from "./text.js";
 import type { ConnectionStatus } from "../../lib/parley-client.js";
-import { formatDuration } from "../layout.js";
+import { formatDuration, keepEnd } from "../layout.js";
 import { Panel } from "./panel.js";
 
-/** Who we are, for how long, and the state of the connection (reconnects are visible here). */
+const SERVER_LABEL = "Server: ";
+/** columns of a panel's width that are not content: borders and padding (panel.tsx) */
+const PANEL_PADDING = 4;
+
+/**
+ * Who we are, for how long, the state of the connection (reconnects are visible here) and the
+ * server it is to (with several, the one in use).
+ */
 export function UserInfo(props: {
   name: string | undefined;
   userId: string | undefined;
@@ -23,6 +30,17 @@ export function UserInfo(props: {
       <Text wrap="truncate">User: {who}</Text>
       <Text wrap="truncate">Chatting for: {formatDuration(since)}</Text>
       <StatusLine status={props.status} now={props.now} />
+      {props.status !== undefined ? (
+        // the end of an address (its port) is what tells a cluster's nodes apart
+        <Text wrap="truncate">
+          {SERVER_LABEL}
+          {keepEnd(
+            // as typed: host:port is line-delimited TCP
+            props.status.server.replace(/^tcp:\/\//, ""),
+            props.width - PANEL_PADDING - SERVER_LABEL.length,
+          )}
+        </Text>
+      ) : null}
       {props.pending > 0 ? (
         <Text wrap="truncate" color="yellow">
           {props.pending} unsent

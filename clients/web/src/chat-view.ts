@@ -153,7 +153,10 @@ export class ChatView {
     clearInterval(this.countdown);
     this.connState.replaceChildren();
     this.connState.dataset.state = status.state;
-    this.connState.title = status.lastError ?? "";
+    // The reason and the server (of a cluster, the one in use or tried next) are in the tooltip:
+    // the top bar stays short at phone width.
+    const why = status.state === "connected" ? undefined : status.lastError;
+    this.connState.title = [why, `server: ${status.server}`].filter((x) => x).join("\n");
     switch (status.state) {
       case "idle":
       case "connecting":
