@@ -272,7 +272,6 @@ async function measure(
     const pg0 = def.needsPostgres ? ctx.postgres!.cpuMs() : undefined;
     const machine0 = machineBusyMs();
     spanning?.start();
-    const [pid, ...others] = running.pids;
     const r = await runPinned(
       [
         "--import",
@@ -284,7 +283,7 @@ async function measure(
         "--port",
         running.ports.join(","),
         "--server-pid",
-        [pid, ...others].join(","),
+        running.pids.join(","),
         "--json",
         ctx.progress ? "--progress" : "--no-progress",
       ],
