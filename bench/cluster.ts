@@ -207,8 +207,9 @@ class Postgres {
       const client = new pg.Client({ connectionString: server.url });
       await client.connect();
       const r = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-      await client.end();
+      // read while the backend still runs: it ends with the connection
       const postmaster = parentPid(r.rows[0]!.pid);
+      await client.end();
       if (postmaster === undefined) throw new Error("cannot find PostgreSQL's postmaster");
       return new Postgres(server, postmaster);
     } catch (err) {
