@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 /**
  * Runs one benchmark peer as its own process:
- *   tsx bench/peers/serve.ts --peer ws|socketio --port N [--host H] [--rooms FILE] [--drop-every N]
+ *   tsx bench/peers/serve.ts --peer ws|socketio|socketio-redis --port N [--host H] [--rooms FILE]
+ *     [--drop-every N] [--redis redis://HOST:PORT]
+ * (socketio-redis: a Socket.IO node of a cluster sharing rooms through that Redis)
  * Prints `listening PORT` once ready; exits on SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
-import { loadPeerRooms } from "./peer-rooms.js";
+import { loadPeerRooms, type PeerOptions } from "./peer-rooms.js";
 import { startSocketIoPeer } from "./socketio-peer.js";
+import { startSocketIoRedisPeer } from "./socketio-redis-peer.js";
 import { startWsPeer } from "./ws-peer.js";
 
 const { values } = parseArgs({
@@ -16,12 +19,22 @@ const { values } = parseArgs({
     host: { type: "string", default: "127.0.0.1" },
     rooms: { type: "string" },
     "drop-every": { type: "string", default: "0" },
+    redis: { type: "string" },
   },
 });
+const redisUrl = values.redis;
 const start =
-  values.peer === "ws" ? startWsPeer : values.peer === "socketio" ? startSocketIoPeer : undefined;
+  values.peer === "ws"
+    ? startWsPeer
+    : values.peer === "socketio"
+      ? startSocketIoPeer
+      : values.peer === "socketio-redis" && redisUrl !== undefined
+        ? (o: PeerOptions) => startSocketIoRedisPeer({ ...o, redisUrl })
+        : undefined;
 if (!start) {
-  process.stderr.write("usage: serve.ts --peer ws|socketio --port N\n");
+  process.stderr.write(
+    "usage: serve.ts --peer ws|socketio|socketio-redis --port N [--redis redis://HOST:PORT]\n",
+  );
   process.exit(2);
 }
 const peer = await start({

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Server } from "socket.io";
+import { Server, type ServerOptions } from "socket.io";
 import { loadPeerRooms, randomId, type PeerOptions, type RunningPeer } from "./peer-rooms.js";
 
 interface Cmd {
@@ -13,15 +13,23 @@ interface Cmd {
  * (`socket.join`) and `io.to(room).emit(...)`, with events named after the original protocol's
  * `_ct` / `_et` and carrying the same fields. Socket.IO's defaults otherwise (in-memory adapter,
  * heartbeats, both transports offered; the stress driver connects with the websocket transport).
+ * `serverOptions` are added to those (the cluster peer's adapter).
+ *
+ * `user_joined_room` lists this server's members of the room (the in-memory adapter's): with a
+ * cluster adapter, a list of every node's would take `fetchSockets()`, a request to every node,
+ * which the benchmarks do not read anyway.
  */
-export async function startSocketIoPeer(options: PeerOptions): Promise<RunningPeer> {
+export async function startSocketIoPeer(
+  options: PeerOptions,
+  serverOptions: Partial<ServerOptions> = {},
+): Promise<RunningPeer> {
   const roomList = options.rooms ?? loadPeerRooms();
   const rs = roomList.map((r) => ({ n: r.name, d: r.description }));
   const known = new Set(roomList.map((r) => r.name));
   if (options.dropEvery) throw new Error("the Socket.IO peer has no fault injection");
 
   const server = createServer();
-  const io = new Server(server, { serveClient: false });
+  const io = new Server(server, { serveClient: false, ...serverOptions });
   const userOf = (socketId: string): string =>
     (io.sockets.sockets.get(socketId)?.data as { u?: string } | undefined)?.u ?? "";
 

@@ -1,4 +1,4 @@
-import { linkFactory, roomRef } from "./links/index.js";
+import { linkFactory, roomRef, serverOfUser, targetPorts } from "./links/index.js";
 import type { Link, LinkFactory, LinkSink, RoomRef, TransportTarget } from "./links/index.js";
 import { type Measurement, Window } from "./measurement.js";
 import { encodePayload, parsePayload, parsed } from "./payload.js";
@@ -16,6 +16,11 @@ export interface EngineOptions {
   tickMs: number;
   /** process to read CPU and RSS of (the server under test) */
   serverPid?: number;
+  /**
+   * the server's other processes (the other nodes of a cluster, the workers of a supervisor):
+   * their CPU and RSS are added to serverPid's
+   */
+  otherServerPids?: readonly number[];
   /** a connection not logged in and joined after this long counts as failed, ms */
   setupTimeoutMs: number;
 }
@@ -161,7 +166,8 @@ export class LoadEngine {
   readonly errorsByKind = new Map<string, number>();
   connectFailures = 0;
   private seq = 0;
-  private factory: LinkFactory | undefined;
+  /** one per port of the target; user i connects through factories[serverOfUser(i, n)] */
+  private factories: LinkFactory[] = [];
   private senders: User[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sampler: NodeJS.Timeout | undefined;
@@ -190,9 +196,12 @@ export class LoadEngine {
     return n;
   }
 
-  /** Connects once to learn the server's room list (login_successful), then closes. */
+  /** Connects once (to the first port) to learn the server's room list (login_successful), then closes. */
   async discoverRooms(): Promise<string[]> {
-    this.factory = await linkFactory(this.options.target);
+    const target = this.options.target;
+    this.factories = await Promise.all(
+      targetPorts(target).map((port) => linkFactory({ ...target, port })),
+    );
     const names = await new Promise<string[]>((resolve, reject) => {
       let link: Link | undefined = undefined;
       const timer = setTimeout(() => {
@@ -216,7 +225,7 @@ export class LoadEngine {
           );
         },
       };
-      link = this.factory!(sink, { wantRooms: true });
+      link = this.factories[0]!(sink, { wantRooms: true });
     });
     this.rooms = names.map((n, i) => roomRef(i, n));
     this.roomIndex.clear();
@@ -231,8 +240,7 @@ export class LoadEngine {
    * being set up at once; the others wait their turn.
    */
   async addUser(rooms: readonly RoomRef[]): Promise<User | undefined> {
-    const factory = this.factory;
-    if (!factory) throw new Error("discoverRooms() first");
+    if (this.factories.length === 0) throw new Error("discoverRooms() first");
     while (this.inFlight >= this.options.connectConcurrency) {
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
@@ -241,7 +249,9 @@ export class LoadEngine {
       let user: User | undefined;
       const ok = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), this.options.setupTimeoutMs);
-        user = new User(this, this.users.length, rooms, factory, (ok) => {
+        const index = this.users.length;
+        const factory = this.factories[serverOfUser(index, this.factories.length)]!;
+        user = new User(this, index, rooms, factory, (ok) => {
           clearTimeout(timer);
           resolve(ok);
         });
@@ -362,10 +372,16 @@ export class LoadEngine {
     return this.window.finish(this.sampleServer());
   }
 
+  /** The server's processes read together: CPU and RSS summed; undefined when one is gone. */
   sampleServer(): ProcessSample | undefined {
     const pid = this.options.serverPid;
     if (pid === undefined) return undefined;
-    const s = sampleProcess(pid);
+    let s = sampleProcess(pid);
+    for (const other of this.options.otherServerPids ?? []) {
+      if (!s) break;
+      const o = sampleProcess(other);
+      s = o && { cpuMs: s.cpuMs + o.cpuMs, rssKiB: s.rssKiB + o.rssKiB, atMs: o.atMs };
+    }
     if (s) this.window?.noteServerRss(s.rssKiB);
     return s;
   }
@@ -388,7 +404,8 @@ export class LoadEngine {
 }
 
 export function describe(t: TransportTarget): string {
-  return t.kind === "ws" ? `ws://${t.host}:${t.port}${t.path}` : `${t.kind}://${t.host}:${t.port}`;
+  const port = targetPorts(t).join(",");
+  return t.kind === "ws" ? `ws://${t.host}:${port}${t.path}` : `${t.kind}://${t.host}:${port}`;
 }
 
 export function sleep(ms: number): Promise<void> {

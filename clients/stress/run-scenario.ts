@@ -35,6 +35,7 @@ export async function runScenario(o: StressOptions, hooks: RunHooks = {}): Promi
     tickMs: o.tickMs,
     setupTimeoutMs: o.setupTimeoutMs,
     ...(o.serverPid !== undefined && { serverPid: o.serverPid }),
+    ...(o.otherServerPids !== undefined && { otherServerPids: o.otherServerPids }),
   });
   const state: { phase: string; fraction: number | undefined } = {
     phase: "connecting",

@@ -50,11 +50,13 @@ Scenarios (defaults are the issue's loads):
 Connection:
   --transport tcp|ws|socketio   default tcp (line-delimited JSON, the original protocol)
   --host H                      default 127.0.0.1
-  --port N                      default 8080 (tcp), 8081 (ws, socketio)
+  --port N[,N...]               default 8080 (tcp), 8081 (ws, socketio); several ports: servers
+                                sharing rooms (cluster nodes), users spread over them round-robin
+                                (with the seed's 2 per room, the two members are on different ports)
   --path P                      WebSocket path, default /ws
   --original-only               send only original commands (default)
   --extensions                  also send the extension hello, and count error/slow_down events
-  --server-pid PID              read this process's CPU and RSS from /proc
+  --server-pid PID[,PID...]     read this process's CPU and RSS from /proc (several: summed)
 
 Output:
   --json                        print the report as JSON
@@ -110,13 +112,20 @@ export function parseStressArgs(argv: readonly string[]): ParsedStressArgs | "he
     target: {
       kind,
       host: typeof values.host === "string" ? values.host : "127.0.0.1",
-      port: typeof values.port === "string" ? whole(values.port, "port") : defaultPort(kind),
+      port: defaultPort(kind),
       path: typeof values.path === "string" ? values.path : "/ws",
     },
     extensions: values.extensions === true,
   };
+  if (typeof values.port === "string") {
+    const ports = list(values.port, "port");
+    options.target.port = ports[0]!;
+    if (ports.length > 1) options.target.ports = ports;
+  }
   if (typeof values["server-pid"] === "string") {
-    options.serverPid = whole(values["server-pid"], "server-pid");
+    const [pid, ...others] = list(values["server-pid"], "server-pid");
+    options.serverPid = pid!;
+    if (others.length > 0) options.otherServerPids = others;
   }
   if (typeof values.stages === "string") options.stages = parseStages(values.stages);
   for (const [flag, key, , fraction] of NUMERIC) {
@@ -134,6 +143,11 @@ export function parseStressArgs(argv: readonly string[]): ParsedStressArgs | "he
     json: values.json === true,
     progress: values["no-progress"] === true ? false : values.progress === true ? true : undefined,
   };
+}
+
+/** `N[,N...]`: one or more whole numbers. */
+function list(raw: string, flag: string): number[] {
+  return raw.split(",").map((part) => whole(part, flag));
 }
 
 function whole(raw: string, flag: string): number {

@@ -20,6 +20,8 @@ export interface StressOptions {
   /** false: original protocol only (join_room, send_message); true: also send `hello` */
   extensions: boolean;
   serverPid?: number;
+  /** the server's other processes (cluster nodes, workers): CPU and RSS added to serverPid's */
+  otherServerPids?: number[];
   /** simulated users (seed, fanout, idle, ceiling) */
   users: number;
   /** members per room (seed, ceiling) */

@@ -106,6 +106,45 @@ describe("stress tool against Parley over line TCP", () => {
   });
 });
 
+describe("stress tool against several servers", () => {
+  it("connects users to the given ports round-robin and sums the server processes' CPU and RSS", async () => {
+    const [a, b] = await Promise.all([startParley(), startParley()]);
+    try {
+      // one member per room: each server delivers its own users' messages
+      const report = await runScenario(
+        tiny(
+          "seed",
+          { port: a.port, ports: [a.port, b.port] },
+          {
+            users: 6,
+            roomSize: 1,
+            rate: 20,
+            durationS: 0.5,
+            serverPid: process.pid,
+            otherServerPids: [process.pid],
+          },
+        ),
+      );
+      assertLossless(report);
+      assert.equal(report.target, `tcp://127.0.0.1:${a.port},${b.port}`);
+      const opened = async (app: typeof a): Promise<number> => {
+        const text = await app.metrics.registry.metrics();
+        const line = text
+          .split("\n")
+          .find((l) => l.startsWith('parley_connections_opened_total{transport="tcp"}'));
+        return Number(line?.split(" ")[1]);
+      };
+      // the first port also served the connection that read the room list
+      assert.equal(await opened(a), 1 + 3);
+      assert.equal(await opened(b), 3);
+      // the same process counted twice: its RSS twice
+      assert.ok(report.result.server!.rssKiB > (process.memoryUsage().rss / 1024) * 1.5);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});
+
 describe("stress tool error accounting", () => {
   it("counts connections the server refuses, and owes nothing to them", async () => {
     const parley = await startParley({ maxConnections: 6 });

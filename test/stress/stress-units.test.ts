@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { LatencyHistogram, parseProcess } from "../../clients/stress/index.js";
 import { scanEvent } from "../../clients/stress/links/event-scan.js";
+import { serverOfUser, targetPorts } from "../../clients/stress/links/target-ports.js";
 import type { LinkSink } from "../../clients/stress/links/link.js";
 import { encodePayload, parsePayload, parsed } from "../../clients/stress/payload.js";
 import { parseStressArgs } from "../../clients/stress/stress-cli.js";
@@ -123,6 +124,33 @@ describe("stress command line", () => {
     assert.equal(r.options.extensions, false);
   });
 
+  it("takes several ports and server pids as comma-separated lists, a single one unchanged", () => {
+    const r = parseStressArgs([
+      "--scenario",
+      "seed",
+      "--port",
+      "8080,8090,8100",
+      "--server-pid",
+      "11,22,33",
+    ]);
+    if (r === "help") throw new Error("help");
+    assert.deepEqual(r.options.target, {
+      kind: "tcp",
+      host: "127.0.0.1",
+      port: 8080,
+      ports: [8080, 8090, 8100],
+      path: "/ws",
+    });
+    assert.equal(r.options.serverPid, 11);
+    assert.deepEqual(r.options.otherServerPids, [22, 33]);
+    const one = parseStressArgs(["--scenario", "seed", "--port", "9000", "--server-pid", "7"]);
+    if (one === "help") throw new Error("help");
+    assert.equal("ports" in one.options.target, false);
+    assert.equal(one.options.serverPid, 7);
+    assert.equal(one.options.otherServerPids, undefined);
+    assert.throws(() => parseStressArgs(["--scenario", "seed", "--port", "8080,"]), /--port/);
+  });
+
   it("defaults the ramp to the original stress test and parses --stages", () => {
     const r = parseStressArgs(["--scenario", "ramp"]);
     if (r === "help") throw new Error("help");
@@ -157,5 +185,43 @@ describe("stress command line", () => {
       () => parseStressArgs(["--scenario", "seed", "--original-only", "--extensions"]),
       /exclude/,
     );
+  });
+});
+
+describe("users over several ports", () => {
+  it("spreads users round-robin, so that with as many ports as room members every room spans them all", () => {
+    assert.deepEqual(
+      Array.from({ length: 6 }, (_, i) => serverOfUser(i, 2)),
+      [0, 1, 0, 1, 0, 1],
+    );
+    assert.deepEqual(
+      Array.from({ length: 7 }, (_, i) => serverOfUser(i, 3)),
+      [0, 1, 2, 0, 1, 2, 0],
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.integer({ min: 1, max: 200 }),
+        (roomSize, extraPorts, users) => {
+          const ports = roomSize + extraPorts;
+          // the seed's rooms: consecutive users, roomSize per room
+          const rooms = new Map<number, number[]>();
+          for (let i = 0; i < users; i++) {
+            const room = Math.floor(i / roomSize);
+            rooms.set(room, [...(rooms.get(room) ?? []), serverOfUser(i, ports)]);
+          }
+          for (const servers of rooms.values()) {
+            assert.equal(new Set(servers).size, servers.length, servers.join(","));
+          }
+        },
+      ),
+    );
+  });
+
+  it("lists a target's ports: all of them, or its one port", () => {
+    const t = { kind: "tcp" as const, host: "127.0.0.1", port: 1, path: "/ws" };
+    assert.deepEqual(targetPorts(t), [1]);
+    assert.deepEqual(targetPorts({ ...t, ports: [1, 2] }), [1, 2]);
   });
 });

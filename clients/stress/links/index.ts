@@ -3,6 +3,7 @@ import { TcpLink } from "./tcp-link.js";
 import { WsLink } from "./ws-link.js";
 
 export * from "./link.js";
+export * from "./target-ports.js";
 
 /** A factory of links to `target`; async because Socket.IO's client is loaded on demand. */
 export async function linkFactory(target: TransportTarget): Promise<LinkFactory> {

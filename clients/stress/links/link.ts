@@ -61,7 +61,13 @@ export interface Link {
 export interface TransportTarget {
   kind: "tcp" | "ws" | "socketio";
   host: string;
+  /** the port (with `ports`: the first of them, where the room list is read) */
   port: number;
+  /**
+   * Several servers sharing rooms (the nodes of a cluster): users are spread over these ports
+   * round-robin (see serverOfUser). Absent: every user connects to `port`.
+   */
+  ports?: readonly number[];
   /** WebSocket path (ws) */
   path: string;
 }
