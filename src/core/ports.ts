@@ -281,3 +281,27 @@ export interface Directory {
    */
   reap(): Promise<Array<{ room: string } & PresenceEntry>>;
 }
+
+/**
+ * Who a verified token says its bearer is. Rooms, when given, limit what the bearer may read
+ * (join, history) and write (send); absent means every room.
+ */
+export interface Identity {
+  /** the token's subject: a stable user id chosen by the issuer */
+  readonly subject: string;
+  /** the display name the issuer gives, if any */
+  readonly name?: string;
+  readonly readRooms?: readonly string[];
+  readonly writeRooms?: readonly string[];
+  /** when the token stops being valid (ms since the epoch), if it says */
+  readonly expiresAt?: number;
+}
+
+/**
+ * Checks a bearer token (JWT in production, see src/auth/). Rejects with an `AuthError`-like
+ * error whose `reason` is a stable label (`expired`, `malformed`, `bad_signature`, `claims`) when
+ * the token is not acceptable; never resolves for a bad token.
+ */
+export interface TokenVerifier {
+  verify(token: string): Promise<Identity>;
+}
