@@ -17,6 +17,8 @@ import { RedisDirectory } from "./bus/redis-directory.js";
 import { randomId } from "./core/ids.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
+import { AdminApi } from "./http/admin-api.js";
+import { reloadRoomsFrom, type RoomsReloadOutcome } from "./rooms-reload.js";
 
 export interface AppOptions {
   config: Config;
@@ -42,6 +44,19 @@ export interface App {
    * in step 2); (5) close the HTTP server, which answered /readyz with 503 meanwhile.
    */
   stop(): Promise<void>;
+  /**
+   * Re-reads the rooms file(s) and applies them (SIGHUP, POST /admin/reload); a bad file keeps the
+   * rooms as they are. Reloads run one at a time. Only this node's rooms (each node of a cluster
+   * reloads its own file).
+   */
+  reloadRooms(): Promise<RoomsReloadOutcome>;
+  /**
+   * Begins a drain (SIGUSR2, POST /admin/drain; idempotent): /readyz fails, new connections are
+   * refused, sessions are told and closed across `--drain-window-ms`; once the last has gone, or
+   * at `--drain-timeout-ms`, the app stops. `drained` resolves then.
+   */
+  drain(trigger: "signal" | "admin"): void;
+  readonly drained: Promise<void>;
 }
 
 export async function startApp(options: AppOptions): Promise<App> {
@@ -101,6 +116,60 @@ export async function startApp(options: AppOptions): Promise<App> {
   const ports: { tcp?: number; lp?: number; http?: number } = {};
   let http: HttpServer | undefined;
   let ws: WebSocketTransport | undefined;
+
+  // operations: rooms reload, drain, admin API
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reloadRooms = (): Promise<RoomsReloadOutcome> => {
+    const next = reloading.then(() => reloadRoomsFrom(config.roomsPath, chat, metrics, logger));
+    reloading = next.catch(() => {});
+    return next;
+  };
+  let drainBegun = false;
+  let markDrained: () => void = () => {};
+  const drained = new Promise<void>((r) => (markDrained = r));
+  const drain = (trigger: "signal" | "admin"): void => {
+    if (drainBegun) return;
+    drainBegun = true;
+    metrics.drainStarted(trigger);
+    const { drainWindowMs: windowMs, drainTimeoutMs: timeoutMs } = config;
+    logger.info(
+      { trigger, sessions: chat.connectionCount, windowMs, timeoutMs },
+      "draining: sessions are told to reconnect elsewhere",
+    );
+    void chat
+      .drain({ windowMs, timeoutMs })
+      .then((outcome) => {
+        logger.info(
+          { outcome, sessions: chat.connectionCount },
+          outcome === "empty" ? "drained: the last session has gone" : "drain deadline passed",
+        );
+        return app.stop();
+      })
+      .then(markDrained, (err: unknown) => {
+        logger.error({ err: String(err) }, "stop after drain failed");
+        markDrained();
+      });
+  };
+  const admin =
+    config.adminToken === null
+      ? undefined
+      : new AdminApi({
+          token: config.adminToken,
+          metrics,
+          logger,
+          maxTextChars: config.limits.maxMessageChars,
+          actions: {
+            sessions: () => chat.sessionList(),
+            kick: (id, message) => chat.kick(id, message),
+            notice: (room, text) => chat.notice(room, text),
+            drain: () => {
+              const already = drainBegun;
+              drain("admin");
+              return { already, windowMs: config.drainWindowMs, timeoutMs: config.drainTimeoutMs };
+            },
+            reload: reloadRooms,
+          },
+        });
   const listen = async (
     port: number | null,
     framing: typeof lineFraming,
@@ -131,6 +200,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         readiness: () => chat.readiness(),
         metrics: prometheus,
         logger,
+        ...(admin !== undefined && { admin }),
       });
       ws = new WebSocketTransport(chat, {
         server: http.server,
@@ -157,15 +227,19 @@ export async function startApp(options: AppOptions): Promise<App> {
       rooms: options.rooms.length,
       store: store?.description ?? "off",
       bus: cluster !== undefined ? `${cluster.bus.description} (node ${cluster.nodeId})` : "memory",
+      admin: admin !== undefined,
     },
     "parley listening",
   );
 
   let stopping: Promise<void> | undefined;
-  return {
+  const app: App = {
     chat,
     ports,
     metrics: prometheus,
+    reloadRooms,
+    drain,
+    drained,
     stop() {
       stopping ??= (async () => {
         for (const t of transports) t.stopAccepting();
@@ -180,4 +254,5 @@ export async function startApp(options: AppOptions): Promise<App> {
       return stopping;
     },
   };
+  return app;
 }

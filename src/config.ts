@@ -48,6 +48,13 @@ export interface Config {
   retention: RetentionPolicy;
   logLevel: string;
   limits: Limits;
+  // operations: drain and the admin API
+  /** a drain ends the sessions one by one across this window, ms */
+  drainWindowMs: number;
+  /** a drain cuts the sessions still open this long after it began, then exits, ms */
+  drainTimeoutMs: number;
+  /** bearer token of the admin HTTP API; null: the API is off */
+  adminToken: string | null;
 }
 
 /** The bundled rooms: the original server's 24, in its own file name. */
@@ -326,6 +333,31 @@ export const SETTINGS: readonly Setting[] = [
     "shutdownGraceMs",
     "on SIGINT/SIGTERM, time to flush before cutting connections, ms",
   ),
+  // operations: drain and the admin API
+  {
+    flag: "drain-window-ms",
+    env: "PARLEY_DRAIN_WINDOW_MS",
+    kind: "count",
+    doc: "a drain (SIGUSR2 or POST /admin/drain) tells and closes the sessions one by one across this window, ms; 0 = all at once",
+    get: (c) => c.drainWindowMs,
+    set: (c, v) => void (c.drainWindowMs = v as number),
+  },
+  {
+    flag: "drain-timeout-ms",
+    env: "PARLEY_DRAIN_TIMEOUT_MS",
+    kind: "count",
+    doc: "a drain cuts the sessions still open this long after it began and exits, ms",
+    get: (c) => c.drainTimeoutMs,
+    set: (c, v) => void (c.drainTimeoutMs = v as number),
+  },
+  {
+    flag: "admin-token",
+    env: "PARLEY_ADMIN_TOKEN",
+    kind: "string",
+    doc: "enables the admin HTTP API (/admin/...) for requests with `Authorization: Bearer TOKEN` (at least 16 characters; prefer the environment variable: a flag shows in ps)",
+    get: (c) => c.adminToken,
+    set: (c, v) => void (c.adminToken = v as string),
+  },
 ];
 
 export function defaultConfig(): Config {
@@ -347,6 +379,9 @@ export function defaultConfig(): Config {
     retention: { maxMessages: 10_000, maxAgeMs: 30 * 24 * 60 * 60 * 1000, everyMs: 10_000 },
     logLevel: "info",
     limits: { ...DEFAULT_LIMITS },
+    drainWindowMs: 30_000,
+    drainTimeoutMs: 60_000,
+    adminToken: null,
   };
 }
 
@@ -454,6 +489,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   }
   if (config.nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(config.nodeId)) {
     throw new ConfigError("--node-id: 1 to 64 letters, digits, _ or -");
+  }
+  if (config.adminToken !== null) {
+    if (config.adminToken.length < 16 || /\s/.test(config.adminToken)) {
+      throw new ConfigError("--admin-token: at least 16 characters, without spaces");
+    }
+    if (config.httpPort === null) {
+      throw new ConfigError("--admin-token: the admin API is served over HTTP: set --http-port");
+    }
   }
   return config;
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /**
  * Entry point: reads the config, loads the rooms, starts Parley, and owns the process lifetime.
- * Exit codes: 0 after a graceful shutdown; 1 on a bootstrap error (bad rooms file, port in use);
- * 2 on a bad command line or environment setting.
+ * Exit codes: 0 after a graceful shutdown or a drain; 1 on a bootstrap error (bad rooms file, port
+ * in use); 2 on a bad command line or environment setting.
+ *
+ * Signals: SIGINT/SIGTERM stop gracefully (a second one exits at once); SIGHUP runs the hangup
+ * actions (re-read the rooms file(s)); SIGUSR2 drains (see App.drain), then exits 0.
  */
 import { ConfigError, helpText, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { loadRooms, RoomsConfigError } from "./room-catalog.js";
-import { startApp } from "./app.js";
+import { type App, startApp } from "./app.js";
+import type { Logger } from "./core/index.js";
 import { isWorker, superviseWorkers, workerNodeId } from "./workers.js";
 
 async function main(): Promise<number> {
@@ -27,7 +31,13 @@ async function main(): Promise<number> {
   }
   const logger = createLogger(config.logLevel);
   if (config.workers > 0 && !isWorker()) {
-    return superviseWorkers(config.workers, config.nodeId, config.limits.shutdownGraceMs, logger);
+    return superviseWorkers(
+      config.workers,
+      config.nodeId,
+      config.limits.shutdownGraceMs,
+      logger,
+      config.drainTimeoutMs,
+    );
   }
   // a worker is a node of its own: its id comes from its supervisor
   config.nodeId = workerNodeId(process.env) ?? config.nodeId;
@@ -75,6 +85,40 @@ async function main(): Promise<number> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    onHangup(hangupActions(app), logger);
+    process.on("SIGUSR2", () => {
+      logger.info({ signal: "SIGUSR2" }, "drain asked");
+      app.drain("signal");
+    });
+    void app.drained.then(() => {
+      logger.info({}, "drain complete");
+      resolve(0);
+    });
+  });
+}
+
+/** What SIGHUP does, in order (each logs and counts its own outcome). */
+function hangupActions(app: App): Array<{ name: string; run: () => Promise<unknown> }> {
+  return [{ name: "rooms", run: () => app.reloadRooms() }];
+}
+
+/** Runs the hangup actions on each SIGHUP; a SIGHUP during a run queues one more run. */
+function onHangup(
+  actions: ReadonlyArray<{ name: string; run: () => Promise<unknown> }>,
+  logger: Logger,
+): void {
+  let running: Promise<void> = Promise.resolve();
+  process.on("SIGHUP", () => {
+    logger.info({ signal: "SIGHUP", actions: actions.map((a) => a.name) }, "reloading");
+    running = running.then(async () => {
+      for (const a of actions) {
+        await a
+          .run()
+          .catch((err: unknown) =>
+            logger.error({ action: a.name, err: String(err) }, "reload action failed"),
+          );
+      }
+    });
   });
 }
 

@@ -4,7 +4,8 @@
  * hands connections round-robin) and, as nodes of one cluster, every room (through the Redis bus
  * and the PostgreSQL store, like nodes on separate machines). A worker that dies is started again
  * (with backoff when it keeps dying); SIGTERM or SIGINT stops every worker gracefully, then this
- * process.
+ * process. SIGHUP is passed on to every worker (each reloads its rooms); SIGUSR2 drains every
+ * worker (none is restarted), then this process exits.
  */
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "./core/index.js";
@@ -32,6 +33,8 @@ export function superviseWorkers(
   nodeId: string | undefined,
   graceMs: number,
   logger: Logger,
+  /** a drained worker is killed if still running this long after SIGUSR2, plus graceMs, ms */
+  drainTimeoutMs = 60_000,
 ): Promise<number> {
   const base = nodeId ?? randomId(8);
   let stopping = false;
@@ -60,13 +63,16 @@ export function superviseWorkers(
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, "stopping workers");
+      logger.info({ signal }, signal === "SIGUSR2" ? "draining workers" : "stopping workers");
       const alive = slots.map((s) => s.worker).filter((w) => !w.isDead());
       let left = alive.length;
       if (left === 0) return resolve(0);
-      const timer = setTimeout(() => {
-        for (const w of alive) if (!w.isDead()) w.process.kill("SIGKILL");
-      }, graceMs + 10_000);
+      const timer = setTimeout(
+        () => {
+          for (const w of alive) if (!w.isDead()) w.process.kill("SIGKILL");
+        },
+        graceMs + 10_000 + (signal === "SIGUSR2" ? drainTimeoutMs : 0),
+      );
       for (const w of alive) {
         w.once("exit", () => {
           if (--left === 0) {
@@ -74,10 +80,15 @@ export function superviseWorkers(
             resolve(0);
           }
         });
-        w.process.kill("SIGTERM");
+        w.process.kill(signal === "SIGUSR2" ? "SIGUSR2" : "SIGTERM");
       }
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+    process.on("SIGUSR2", stop);
+    process.on("SIGHUP", () => {
+      logger.info({ signal: "SIGHUP" }, "passing SIGHUP on to the workers");
+      for (const s of slots) if (!s.worker.isDead()) s.worker.process.kill("SIGHUP");
+    });
   });
 }

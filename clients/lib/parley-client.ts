@@ -338,7 +338,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
     const stable =
       this.connectedAt > 0 && this.clock.now() - this.connectedAt >= this.options.stableAfterMs;
     if (stable) this.backoff.reset();
-    const delay = this.backoff.next();
+    // A draining server says when to come back (spreading its clients' reconnects): that delay
+    // replaces the backoff's, and a failover transport tries the next server first.
+    const told = serverRetryDelay(dc);
+    if (told !== undefined) this.backoff.reset();
+    const delay = told ?? this.backoff.next();
     this.setStatus({
       state: "waiting",
       attempt: this.backoff.attempt,
@@ -452,6 +456,19 @@ export class ParleyClient extends Emitter<ClientEvents> {
       case "disconnect":
         this.lastDisconnect = ev;
         break;
+      case "room_closed":
+        // Removed from the server: not rejoined after a reconnect; its unsent messages fail.
+        if (typeof ev.r === "string" && this.sync.unwant(ev.r, false)) {
+          this.delivery.failWhere(
+            (e) => e.room === ev.r,
+            ClientErrorCode.ROOM_NOT_FOUND,
+            `the room "${ev.r}" was closed`,
+          );
+        }
+        if (typeof ev.r === "string" && this.sessionValue !== undefined) {
+          this.sessionValue.rooms = this.sessionValue.rooms.filter((r) => r.n !== ev.r);
+        }
+        break;
       default:
         break; // nothing to keep: passed on as is, unknown event types included
     }
@@ -545,4 +562,16 @@ export class ParleyClient extends Emitter<ClientEvents> {
       });
     }
   }
+}
+
+/** Longest reconnect delay a server's `retry_ms` is taken up to, ms. */
+const MAX_SERVER_RETRY_MS = 60_000;
+
+/** The server's `retry_ms` on a disconnect that allows reconnecting, when it gave a usable one. */
+function serverRetryDelay(dc: DisconnectEvent | undefined): number | undefined {
+  const ms = dc?.retry_ms;
+  if (dc?.reconnect !== true || typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) {
+    return undefined;
+  }
+  return Math.min(Math.floor(ms), MAX_SERVER_RETRY_MS);
 }

@@ -138,13 +138,18 @@ export class RoomSync {
     return true;
   }
 
-  /** Stops wanting a room; leaves it now when joined on this link. False if it was not wanted. */
-  unwant(room: string): boolean {
+  /**
+   * Stops wanting a room; leaves it now when joined on this link (`leave`: false when the server
+   * took us out already, e.g. the room was closed). False if it was not wanted.
+   */
+  unwant(room: string, leave = true): boolean {
     if (!this.wanted.delete(room)) return false;
     this.cancelRetry(room);
     this.everLive.delete(room);
     if (this.offsets.get(room) !== undefined) this.left.add(room);
-    if (this.online && this.link.delete(room)) this.host.write({ _ct: "leave_room", r: room });
+    if (this.online && this.link.delete(room) && leave) {
+      this.host.write({ _ct: "leave_room", r: room });
+    }
     return true;
   }
 

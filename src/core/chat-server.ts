@@ -15,6 +15,7 @@ import { CounterMetrics } from "./counter-metrics.js";
 import { RecentIds, type RecentIdsOptions } from "./dedup.js";
 import { ChatError, ConnectionRefused } from "./errors.js";
 import { randomId, SESSION_ID_LENGTH } from "./ids.js";
+import { Drain, type DrainOptions, type DrainOutcome } from "./drain.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { LocalLog } from "./local-log.js";
 import { Membership } from "./membership.js";
@@ -37,7 +38,7 @@ import type {
   RetentionPolicy,
 } from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
-import { RoomManager, type RoomSpec } from "./room-manager.js";
+import { RoomManager, type RoomsChange, type RoomSpec } from "./room-manager.js";
 import { RoomService } from "./room-service.js";
 import type { LogEntry } from "./room-stream.js";
 import { type EndCode, PEER_CLOSED, Session, type SessionHost } from "./session.js";
@@ -82,6 +83,12 @@ const SHUTTING_DOWN = new ConnectionRefused(
   "shutdown",
 );
 
+const DRAINING = new ConnectionRefused(
+  DisconnectCode.SERVER_DRAINING,
+  "server is draining: connect to another server",
+  "draining",
+);
+
 /** Sessions ended per event-loop turn during shutdown. */
 const SHUTDOWN_BATCH = 64;
 
@@ -116,6 +123,8 @@ export class ChatServer implements SessionHost {
   private sweepTimer: unknown;
   private readonly publicLimits: PublicLimits;
   private readonly bus: Bus | undefined;
+  /** set once a drain began: new connections are refused and /readyz fails */
+  private drainer: Drain | undefined;
 
   constructor(options: ChatServerOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -199,9 +208,11 @@ export class ChatServer implements SessionHost {
     const store = this.log.stored ? (this.log.storeHealthy ? "ok" : "failing") : "off";
     // A node whose bus is down still serves its own members (and repairs later): not unready.
     const bus = this.bus === undefined ? "" : `bus: ${this.bus.up ? "up" : "down"}\n`;
+    const chat =
+      this.drainer !== undefined ? "draining" : this.accepting ? "accepting" : "not accepting";
     return {
-      ready: this.accepting && this.log.storeHealthy,
-      detail: `chat: ${this.accepting ? "accepting" : "not accepting"}\nstore: ${store}\n${bus}`,
+      ready: this.accepting && this.drainer === undefined && this.log.storeHealthy,
+      detail: `chat: ${chat}\nstore: ${store}\n${bus}`,
     };
   }
 
@@ -255,6 +266,7 @@ export class ChatServer implements SessionHost {
     headers: ConnectionContext["headers"] = {},
   ): Promise<Session | undefined> {
     if (!this.accepting) return this.refuse(conn, SHUTTING_DOWN);
+    if (this.drainer !== undefined) return this.refuse(conn, DRAINING);
     if (this.sessions.size + this.opening >= this.limits.maxConnections) {
       return this.refuse(
         conn,
@@ -286,9 +298,10 @@ export class ChatServer implements SessionHost {
     } finally {
       this.opening--;
     }
-    if (!this.accepting) {
-      this.pipeline.close(ctx, { code: DisconnectCode.SERVER_SHUTDOWN, message: "shutting down" });
-      return this.refuse(conn, SHUTTING_DOWN);
+    if (!this.accepting || this.drainer !== undefined) {
+      const refusal = this.accepting ? DRAINING : SHUTTING_DOWN;
+      this.pipeline.close(ctx, { code: refusal.code, message: refusal.message });
+      return this.refuse(conn, refusal);
     }
 
     const userId = this.ctx.users.register();
@@ -444,11 +457,19 @@ export class ChatServer implements SessionHost {
     message: string,
     notify: boolean,
     flushMs = CLOSE_FLUSH_MS,
+    /** told to extension clients as `retry_ms` (a drain) */
+    retryMs?: number,
   ): void {
     if (session.closed) return;
     if (notify && code !== PEER_CLOSED) {
       session.deliverFinal(
-        new EncodedEvent({ _et: "disconnect", code, message, reconnect: shouldReconnect(code) }),
+        new EncodedEvent({
+          _et: "disconnect",
+          code,
+          message,
+          reconnect: shouldReconnect(code),
+          ...(retryMs !== undefined && { retry_ms: retryMs }),
+        }),
       );
     }
     session.markClosed();
@@ -458,6 +479,7 @@ export class ChatServer implements SessionHost {
     this.metrics.connectionClosed(session.conn.transport, code);
     this.pipeline.close(session.ctx, { code, message });
     session.closeConnection({ code, message }, flushMs);
+    this.drainer?.sessionEnded();
   }
 
   /**
@@ -515,6 +537,93 @@ export class ChatServer implements SessionHost {
     }
   }
 
+  // ------------------------------------------------------------------ operations
+
+  /**
+   * Makes `specs` the server's rooms (a rooms reload): new rooms get their streams (from the
+   * store: a room defined before keeps its history) and appear in `list_rooms` and in later
+   * logins; removed rooms are closed (their members here are told and taken out; history stays);
+   * descriptions change in place. Rejects, changing nothing, when the store cannot open the new
+   * rooms or a name is repeated.
+   */
+  async reloadRooms(
+    specs: readonly RoomSpec[],
+    message = "the room was removed",
+  ): Promise<RoomsChange> {
+    await this.log.open(this.rooms.wouldAdd(specs));
+    const change = this.rooms.replace(specs);
+    for (const room of change.removed) this.roomService.closeRoom(room, message);
+    return change;
+  }
+
+  /**
+   * Begins a drain (see Drain): /readyz fails and new connections are refused from now on; the
+   * sessions open now are ended one by one across the window. Resolves when the last has gone or
+   * at the deadline; the caller then stops the server (which cuts any left). Idempotent.
+   */
+  drain(options: DrainOptions): Promise<DrainOutcome> {
+    this.drainer ??= new Drain(
+      {
+        clock: this.clock,
+        openSessions: () => this.sessions.size,
+        endDrained: (session, retryMs) =>
+          this.end(
+            session,
+            DisconnectCode.SERVER_DRAINING,
+            "server is draining: reconnect, to another server if you know one",
+            true,
+            CLOSE_FLUSH_MS,
+            retryMs,
+          ),
+      },
+      [...this.sessions],
+      options,
+    );
+    return this.drainer.done;
+  }
+
+  get draining(): boolean {
+    return this.drainer !== undefined;
+  }
+
+  /** The sessions open now, for operators (admin API). */
+  sessionList(): SessionSummary[] {
+    return [...this.sessions].map((s) => ({
+      id: s.id,
+      user: s.userId,
+      name: s.name,
+      transport: s.conn.transport,
+      remote: s.conn.remoteAddress,
+      rooms: [...this.membership.roomsOf(s)].map((r) => r.name),
+      connectedAt: s.openedAt,
+      queuedBytes: s.queuedBytes,
+      extended: s.extended,
+    }));
+  }
+
+  /** Ends a session by its id (KICKED: told not to reconnect). False when there is none. */
+  kick(sessionId: string, message: string): boolean {
+    for (const s of this.sessions) {
+      if (s.id !== sessionId) continue;
+      this.end(s, DisconnectCode.KICKED, message, true);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A server notice to a room's members on this node: a `notice` event (extension clients only;
+   * an original client has no event to show it with). Not a message: no offset, not stored, not
+   * replayed. Returns how many sessions it was queued on; throws ROOM_NOT_FOUND.
+   */
+  notice(roomName: string, text: string): number {
+    const room = this.rooms.get(roomName);
+    return this.membership.publish(
+      room,
+      new EncodedEvent({ _et: "notice", r: room.name, c: text, ts: this.clock.now() }),
+    );
+  }
+
   /**
    * Graceful shutdown, step 1 of main.ts's order: refuse new connections, then end every session
    * (each one's members see it leave) with `shutdownGraceMs` to flush. Transports wait for the
@@ -522,6 +631,7 @@ export class ChatServer implements SessionHost {
    */
   async stop(): Promise<void> {
     this.accepting = false;
+    this.drainer?.cancel();
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     const all = [...this.sessions];
     for (let i = 0; i < all.length; i++) {
@@ -544,3 +654,20 @@ export class ChatServer implements SessionHost {
 }
 
 type LoginRooms = { n: string; d: string }[];
+
+/** One session as operators see it (admin API). */
+export interface SessionSummary {
+  id: string;
+  user: string;
+  name: string;
+  transport: string;
+  remote: string;
+  /** rooms it is in (or catching up in), in join order */
+  rooms: string[];
+  /** when it connected, ms since the epoch */
+  connectedAt: number;
+  /** bytes queued for it and not yet taken by its peer */
+  queuedBytes: number;
+  /** whether it speaks the extensions */
+  extended: boolean;
+}

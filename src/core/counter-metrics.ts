@@ -1,5 +1,5 @@
 import type { DisconnectCode } from "../protocol/index.js";
-import type { Metrics, TransportKind } from "./ports.js";
+import type { Metrics, ReloadResult, TransportKind } from "./ports.js";
 
 /** Plain in-process counters: the default Metrics, and what tests read. */
 export class CounterMetrics implements Metrics {
@@ -78,5 +78,19 @@ export class CounterMetrics implements Metrics {
   }
   busUp(up: boolean): void {
     this.busIsUp = up;
+  }
+  readonly reloads = new Map<ReloadResult, number>();
+  readonly drains = new Map<string, number>();
+  /** by `action status`, e.g. `sessions 401` */
+  readonly adminRequests = new Map<string, number>();
+  roomsReloaded(result: ReloadResult): void {
+    this.reloads.set(result, (this.reloads.get(result) ?? 0) + 1);
+  }
+  drainStarted(trigger: string): void {
+    this.drains.set(trigger, (this.drains.get(trigger) ?? 0) + 1);
+  }
+  adminRequest(action: string, status: number): void {
+    const k = `${action} ${status}`;
+    this.adminRequests.set(k, (this.adminRequests.get(k) ?? 0) + 1);
   }
 }

@@ -10,3 +10,4 @@ export * from "./middleware.js";
 export * from "./counter-metrics.js";
 export * from "./token-bucket.js";
 export * from "./dedup.js";
+export * from "./drain.js";

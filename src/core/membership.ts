@@ -43,6 +43,19 @@ export class Membership {
     return this.byRoom.get(room) ?? NO_MEMBERS;
   }
 
+  /**
+   * Every member of `room`, live or still catching up. Walks all sessions when some are catching
+   * up there: for rare operations (a room closing), never the hot path.
+   */
+  everyMemberOf(room: Room): Session[] {
+    const all = [...this.membersOf(room)];
+    if (!this.pendingByRoom.has(room)) return all;
+    for (const [session, rooms] of this.bySession) {
+      if (rooms.has(room) && !this.isLive(session, room)) all.push(session);
+    }
+    return all;
+  }
+
   /** Whether `session` is a live member of `room` (it receives its events). */
   isLive(session: Session, room: Room): boolean {
     return this.byRoom.get(room)?.has(session) ?? false;

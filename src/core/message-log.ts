@@ -74,8 +74,13 @@ export abstract class MessageLog {
     return this.store !== undefined;
   }
 
-  /** Loads (or creates) the streams of these rooms. */
-  async open(rooms: readonly string[]): Promise<void> {
+  /**
+   * Loads (or creates) the streams of these rooms; a room that has one already (a room removed by
+   * a rooms reload and added back) keeps it.
+   */
+  async open(all: readonly string[]): Promise<void> {
+    const rooms = all.filter((r) => !this.streams.has(r));
+    if (rooms.length === 0) return;
     if (this.store === undefined) {
       for (const r of rooms) this.streams.set(r, new RoomStream(r, randomId(16), 0, 1));
       return;

@@ -112,7 +112,18 @@ export interface Metrics {
   busRepaired(messages: number): void;
   /** the bus connection was lost (false) or is back (true) */
   busUp(up: boolean): void;
+
+  // operations: rooms reload, drain, admin API
+  /** a rooms reload: applied, refused for a bad rooms file, or failed (the store) */
+  roomsReloaded(result: ReloadResult): void;
+  /** a drain began */
+  drainStarted(trigger: "signal" | "admin"): void;
+  /** an admin API request answered with `status`; `action` is the route's name (401: bad token) */
+  adminRequest(action: string, status: number): void;
 }
+
+/** How a rooms reload ended (`parley_reloads_total{result}`). */
+export type ReloadResult = "ok" | "invalid" | "error";
 
 // ------------------------------------------------------------------ history
 

@@ -185,6 +185,11 @@ export class RoomService implements CatchUpHost {
 
   private announceLeave(session: Session, room: Room, left: EncodedEvent): void {
     this.ctx.membership.publish(room, left);
+    this.leaveDirectory(session, room, left);
+  }
+
+  /** A cluster node: the other nodes' copies of the room's members lose `session`. */
+  private leaveDirectory(session: Session, room: Room, left: EncodedEvent): void {
     const { presence, cluster } = this.ctx;
     if (presence !== undefined && cluster !== undefined) {
       presence.directory.leave(room.name, session.userId).then(
@@ -192,6 +197,29 @@ export class RoomService implements CatchUpHost {
         (err: unknown) => this.presenceFailed(err),
       );
     }
+  }
+
+  /**
+   * The room was removed (a rooms reload): each member here gets `room_closed` (extension
+   * clients) and its own `left` (every client: the original protocol's way to say "you are no
+   * longer in this room"), and is taken out. The members are not told about each other: they all
+   * go at once. Returns how many members were removed. The room's stream and history stay.
+   */
+  closeRoom(room: Room, message: string): number {
+    const { membership } = this.ctx;
+    const closed = new EncodedEvent({ _et: "room_closed", r: room.name, message });
+    const members = membership.everyMemberOf(room);
+    for (const session of members) {
+      const live = membership.isLive(session, room);
+      if (!live) this.cancelCatchUp(session, room);
+      const left = this.participation(room, session, "left");
+      session.deliver(closed);
+      session.deliver(left);
+      membership.remove(session, room);
+      if (live) this.leaveDirectory(session, room, left);
+    }
+    this.maybeIdle(room);
+    return members.length;
   }
 
   private cancelCatchUp(session: Session, room: Room): void {

@@ -7,7 +7,8 @@ export class Room {
 
   constructor(
     readonly name: string,
-    readonly description: string,
+    /** changes when a rooms reload gives the room a new description */
+    public description: string,
   ) {}
 
   nextMessageId(): number {

@@ -24,6 +24,8 @@ export interface HttpServerOptions {
   readiness(): { ready: boolean; detail: string };
   /** source of `GET /metrics`; absent: 404 */
   metrics?: MetricsExposition;
+  /** answers everything under /admin (the admin API: --admin-token); absent: 404 */
+  admin?: { handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> };
   logger?: Logger;
 }
 
@@ -87,6 +89,9 @@ export class HttpServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?", 1)[0]!;
+    if (this.options.admin !== undefined && (path === "/admin" || path.startsWith("/admin/"))) {
+      return this.options.admin.handle(req, res, path);
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
       return send(res, 405, "text/plain; charset=utf-8", "method not allowed\n");

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DisconnectCode } from "../protocol/index.js";
-import type { Metrics, TransportKind } from "../core/index.js";
+import type { Metrics, ReloadResult, TransportKind } from "../core/index.js";
 
 /** What the HTTP server needs to answer `GET /metrics`. */
 export interface MetricsExposition {
@@ -53,6 +53,10 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private busMessagesInCount = 0;
   private readonly busRepairs: Counter;
   private readonly busUpGauge: Gauge;
+  // operations: rooms reload, drain, admin API
+  private readonly reloads: Counter<"result">;
+  private readonly drains: Counter<"trigger">;
+  private readonly adminRequests: Counter<"action" | "status">;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const p = options.prefix ?? "parley_";
@@ -197,6 +201,27 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
       registers,
     });
     this.busUpGauge.set(1);
+    this.reloads = new Counter({
+      name: `${p}reloads_total`,
+      help: "Rooms reloads (SIGHUP, admin API), by result: ok, invalid (bad rooms file: the old rooms kept), error (the store could not open the new rooms)",
+      labelNames: ["result"],
+      registers,
+    });
+    for (const result of ["ok", "invalid", "error"] satisfies ReloadResult[]) {
+      this.reloads.inc({ result }, 0);
+    }
+    this.drains = new Counter({
+      name: `${p}drains_total`,
+      help: "Drains begun, by trigger: signal (SIGUSR2) or admin",
+      labelNames: ["trigger"],
+      registers,
+    });
+    this.adminRequests = new Counter({
+      name: `${p}admin_requests_total`,
+      help: "Admin API requests, by action and HTTP status (401: missing or wrong token)",
+      labelNames: ["action", "status"],
+      registers,
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -278,5 +303,17 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
 
   busUp(up: boolean): void {
     this.busUpGauge.set(up ? 1 : 0);
+  }
+
+  roomsReloaded(result: ReloadResult): void {
+    this.reloads.inc({ result });
+  }
+
+  drainStarted(trigger: "signal" | "admin"): void {
+    this.drains.inc({ trigger });
+  }
+
+  adminRequest(action: string, status: number): void {
+    this.adminRequests.inc({ action, status: String(status) });
   }
 }

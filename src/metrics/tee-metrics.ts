@@ -1,5 +1,5 @@
 import type { DisconnectCode } from "../protocol/index.js";
-import type { Metrics, TransportKind } from "../core/index.js";
+import type { Metrics, ReloadResult, TransportKind } from "../core/index.js";
 
 /** Reports every count to several Metrics (the Prometheus exposition and a caller's own). */
 export class TeeMetrics implements Metrics {
@@ -59,5 +59,14 @@ export class TeeMetrics implements Metrics {
   }
   busUp(up: boolean): void {
     for (const t of this.targets) t.busUp(up);
+  }
+  roomsReloaded(result: ReloadResult): void {
+    for (const t of this.targets) t.roomsReloaded(result);
+  }
+  drainStarted(trigger: "signal" | "admin"): void {
+    for (const t of this.targets) t.drainStarted(trigger);
+  }
+  adminRequest(action: string, status: number): void {
+    for (const t of this.targets) t.adminRequest(action, status);
   }
 }

@@ -57,6 +57,13 @@ export const DisconnectCode = {
   UNAUTHORIZED: "UNAUTHORIZED",
   /** the stream is corrupt and cannot be resynchronised (e.g. a bad length prefix) */
   PROTOCOL_ERROR: "PROTOCOL_ERROR",
+  /**
+   * the server is draining (being taken out of service): reconnect after the event's `retry_ms`,
+   * to another server when you know one
+   */
+  SERVER_DRAINING: "SERVER_DRAINING",
+  /** an operator ended the session (admin API) */
+  KICKED: "KICKED",
 } as const;
 export type DisconnectCode = (typeof DisconnectCode)[keyof typeof DisconnectCode];
 
@@ -68,12 +75,14 @@ export function shouldReconnect(code: DisconnectCode): boolean {
     case "FRAME_TIMEOUT":
     case "SERVER_SHUTDOWN":
     case "SERVER_FULL":
+    case "SERVER_DRAINING":
       return true;
     case "QUIT":
     case "FRAME_TOO_LARGE":
     case "FLOODING":
     case "UNAUTHORIZED":
     case "PROTOCOL_ERROR":
+    case "KICKED":
       return false;
   }
 }

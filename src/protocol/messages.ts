@@ -252,6 +252,26 @@ export interface DisconnectEvent {
   message: string;
   /** whether reconnecting may succeed (false: don't retry as is) */
   reconnect: boolean;
+  /** with SERVER_DRAINING: wait this long before reconnecting, ms (spreads the reconnects) */
+  retry_ms?: number;
+}
+/**
+ * extension: the room was removed from the server (rooms reload). You are no longer in it (a
+ * `room_participation` `left` for you follows); its history is kept.
+ */
+export interface RoomClosedEvent {
+  _et: "room_closed";
+  r: string;
+  message: string;
+}
+/** extension: a server notice to a room's members (from an operator; not a message, not stored). */
+export interface NoticeEvent {
+  _et: "notice";
+  r: string;
+  /** the notice text */
+  c: string;
+  /** server time, ms since the epoch */
+  ts: number;
 }
 
 export interface PublicLimits {
@@ -277,7 +297,9 @@ export type ExtensionEvent =
   | PongEvent
   | UserRenamedEvent
   | SlowDownEvent
-  | DisconnectEvent;
+  | DisconnectEvent
+  | RoomClosedEvent
+  | NoticeEvent;
 export type Event = OriginalEvent | ExtensionEvent;
 export type EventType = Event["_et"];
 

@@ -16,6 +16,8 @@ export const WS_CLOSE: Readonly<Record<DisconnectCode, number>> = Object.freeze(
   UNAUTHORIZED: 4007,
   PROTOCOL_ERROR: 4008,
   FRAME_TIMEOUT: 4009,
+  SERVER_DRAINING: 4010,
+  KICKED: 4011,
 });
 
 /** Close status for a connection refused before its session: 1013 try again later, 1008 policy. */

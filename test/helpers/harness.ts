@@ -203,14 +203,20 @@ export class WireClient {
 export const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `src/main.ts` as a real process; resolves once it logs its listening ports. */
-export async function spawnServer(args: string[]): Promise<{
+export async function spawnServer(
+  args: string[],
+  /** added to the server's environment */
+  env: Record<string, string> = {},
+): Promise<{
   proc: ChildProcessWithoutNullStreams;
-  ports: { tcp?: number; lp?: number };
+  /** `http` too when the args turn HTTP on */
+  ports: { tcp?: number; lp?: number; http?: number };
   output: () => string;
   exited: Promise<number | null>;
 }> {
   const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...httpOff(args)], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
   });
   let out = "";
   proc.stdout.on("data", (d: Buffer) => (out += d.toString()));

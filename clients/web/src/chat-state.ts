@@ -280,6 +280,18 @@ export class ChatState {
       case "slow_down":
         this.note(`sending too fast: the server waits ${ev.retry_ms} ms`, "error");
         return;
+      case "notice": {
+        const room = this.rooms.get(ev.r);
+        if (room) this.push(room, { kind: "notice", text: `server notice: ${ev.c}`, ts: ev.ts });
+        return;
+      }
+      case "room_closed": {
+        // our own `left` follows and ends the room for us
+        const room = this.rooms.get(ev.r);
+        if (room)
+          this.push(room, { kind: "notice", text: `room closed: ${ev.message}`, ts: this.now() });
+        return;
+      }
       case "disconnect":
       case "pong":
         return; // handled by the connection
