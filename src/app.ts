@@ -17,6 +17,7 @@ import { RedisDirectory } from "./bus/redis-directory.js";
 import { randomId } from "./core/ids.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
+import { hasJwtKeys, loadJwtVerifier } from "./auth/load-jwt-verifier.js";
 
 export interface AppOptions {
   config: Config;
@@ -61,6 +62,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   middleware.push(...(options.middleware ?? []));
   const prometheus = new PrometheusMetrics();
   const metrics = options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus;
+  // Token verification: for chat connections (--auth), and for any other entry point taking tokens.
+  const tokenVerifier = hasJwtKeys(config.auth) ? await loadJwtVerifier(config.auth) : undefined;
   const store = openStore(config.store, { logger });
   // A cluster node: Redis carries room traffic (the bus) and who is where (the directory).
   let cluster: { bus: RedisBus; directory: RedisDirectory; nodeId: string } | undefined;
@@ -85,6 +88,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     store,
     retention: config.retention,
     ...(cluster !== undefined && { cluster }),
+    ...(config.auth.mode !== "off" &&
+      tokenVerifier !== undefined && {
+        auth: { mode: config.auth.mode, verifier: tokenVerifier },
+      }),
   });
   try {
     // Opens the store (creating its file or schema) and the room streams before any listener.
@@ -157,6 +164,10 @@ export async function startApp(options: AppOptions): Promise<App> {
       rooms: options.rooms.length,
       store: store?.description ?? "off",
       bus: cluster !== undefined ? `${cluster.bus.description} (node ${cluster.nodeId})` : "memory",
+      auth:
+        config.auth.mode === "off"
+          ? "off"
+          : `${config.auth.mode} (${tokenVerifier?.accepted.join(", ") ?? ""})`,
     },
     "parley listening",
   );

@@ -79,4 +79,12 @@ export class CounterMetrics implements Metrics {
   busUp(up: boolean): void {
     this.busIsUp = up;
   }
+  authSuccesses = 0;
+  readonly authFailures = new Map<string, number>();
+  authSucceeded(_via: string): void {
+    this.authSuccesses++;
+  }
+  authFailed(reason: string): void {
+    this.authFailures.set(reason, (this.authFailures.get(reason) ?? 0) + 1);
+  }
 }

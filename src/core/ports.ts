@@ -112,6 +112,10 @@ export interface Metrics {
   busRepaired(messages: number): void;
   /** the bus connection was lost (false) or is back (true) */
   busUp(up: boolean): void;
+  /** a token was accepted; `via`: the transport (tcp, tcp-lp, ws) or another entry point */
+  authSucceeded(via: string): void;
+  /** a token was refused, or missing where required (an AuthFailureReason: expired, claims...) */
+  authFailed(reason: string): void;
 }
 
 // ------------------------------------------------------------------ history

@@ -53,6 +53,8 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private busMessagesInCount = 0;
   private readonly busRepairs: Counter;
   private readonly busUpGauge: Gauge;
+  private readonly authSuccesses: Counter<"via">;
+  private readonly authFailures: Counter<"reason">;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const p = options.prefix ?? "parley_";
@@ -197,6 +199,21 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
       registers,
     });
     this.busUpGauge.set(1);
+    this.authSuccesses = new Counter({
+      name: `${p}auth_successes_total`,
+      help: "Tokens accepted, by where they came (tcp, tcp-lp, ws)",
+      labelNames: ["via"],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: `${p}auth_failures_total`,
+      help: "Tokens refused, or missing where required, by reason: expired, malformed, bad_signature, claims, missing",
+      labelNames: ["reason"],
+      registers,
+    });
+    for (const reason of ["expired", "malformed", "bad_signature", "claims", "missing"]) {
+      this.authFailures.inc({ reason }, 0);
+    }
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -278,5 +295,13 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
 
   busUp(up: boolean): void {
     this.busUpGauge.set(up ? 1 : 0);
+  }
+
+  authSucceeded(via: string): void {
+    this.authSuccesses.inc({ via });
+  }
+
+  authFailed(reason: string): void {
+    this.authFailures.inc({ reason });
   }
 }

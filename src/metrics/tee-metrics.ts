@@ -60,4 +60,10 @@ export class TeeMetrics implements Metrics {
   busUp(up: boolean): void {
     for (const t of this.targets) t.busUp(up);
   }
+  authSucceeded(via: string): void {
+    for (const t of this.targets) t.authSucceeded(via);
+  }
+  authFailed(reason: string): void {
+    for (const t of this.targets) t.authFailed(reason);
+  }
 }
