@@ -164,7 +164,9 @@ export class SessionAuth {
       { conn: session.ctx.id, session: session.id, subject: session.ctx.principal },
       "token expired: session ended",
     );
-    // Unlike a refused token, an expired one is worth a reconnect with a fresh token.
+    // Unlike a refused token, an expired one is worth a reconnect with a fresh token. Every
+    // client of the length-prefixed and WebSocket transports is a Parley client: it is told.
+    if (session.conn.transport !== "tcp") session.extended = true;
     session.deliverFinal(
       new EncodedEvent({
         _et: "disconnect",
