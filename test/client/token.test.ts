@@ -12,7 +12,7 @@ import { hsToken, SECRET } from "../e2e/support/tokens.js";
 import { until, waitFor } from "./support.js";
 
 /** Token lifetime: long enough to log in and join on a busy machine, short enough to wait out. */
-const LIFETIME_S = 3;
+const LIFETIME_S = 4;
 
 describe("client library: token option", { timeout: 60_000 }, () => {
   let app: App;

@@ -273,13 +273,13 @@ describe("token authentication (JWT)", { timeout: 60_000 }, () => {
       const watcher = await LpClient.open(app.ports.lp!);
       await helloWith(watcher, await hsToken({ sub: "u-watcher" }));
       await watcher.join("rust");
-      const shortLived = await hsToken({ sub: "u-brief", exp: nowS() + 2 });
+      const shortLived = await hsToken({ sub: "u-brief", exp: nowS() + 4 });
       const lp = await LpClient.open(app.ports.lp!);
       const brief = await helloWith(lp, shortLived);
       await lp.join("rust");
       const ws = await WsClient.open(app.ports.http!, {
         headers: {
-          Authorization: `Bearer ${await hsToken({ sub: "u-brief-ws", exp: nowS() + 2 })}`,
+          Authorization: `Bearer ${await hsToken({ sub: "u-brief-ws", exp: nowS() + 4 })}`,
         },
       });
       await ws.waitFor("login_successful");
