@@ -19,6 +19,7 @@ import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
 import { AdminApi } from "./http/admin-api.js";
 import { reloadRoomsFrom, type RoomsReloadOutcome } from "./rooms-reload.js";
+import { hasJwtKeys, loadJwtVerifier } from "./auth/load-jwt-verifier.js";
 
 export interface AppOptions {
   config: Config;
@@ -76,6 +77,8 @@ export async function startApp(options: AppOptions): Promise<App> {
   middleware.push(...(options.middleware ?? []));
   const prometheus = new PrometheusMetrics();
   const metrics = options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus;
+  // Token verification: for chat connections (--auth), and for any other entry point taking tokens.
+  const tokenVerifier = hasJwtKeys(config.auth) ? await loadJwtVerifier(config.auth) : undefined;
   const store = openStore(config.store, { logger });
   // A cluster node: Redis carries room traffic (the bus) and who is where (the directory).
   let cluster: { bus: RedisBus; directory: RedisDirectory; nodeId: string } | undefined;
@@ -100,6 +103,10 @@ export async function startApp(options: AppOptions): Promise<App> {
     store,
     retention: config.retention,
     ...(cluster !== undefined && { cluster }),
+    ...(config.auth.mode !== "off" &&
+      tokenVerifier !== undefined && {
+        auth: { mode: config.auth.mode, verifier: tokenVerifier },
+      }),
   });
   try {
     // Opens the store (creating its file or schema) and the room streams before any listener.
@@ -228,6 +235,10 @@ export async function startApp(options: AppOptions): Promise<App> {
       store: store?.description ?? "off",
       bus: cluster !== undefined ? `${cluster.bus.description} (node ${cluster.nodeId})` : "memory",
       admin: admin !== undefined,
+      auth:
+        config.auth.mode === "off"
+          ? "off"
+          : `${config.auth.mode} (${tokenVerifier?.accepted.join(", ") ?? ""})`,
     },
     "parley listening",
   );

@@ -11,6 +11,9 @@ import { parseWebServers } from "./http/web-servers.js";
 import { addressSet } from "./middleware/per-ip-limits.js";
 import { parseStoreSetting, type StoreSetting, StoreSettingError } from "./store/open-store.js";
 import type { RetentionPolicy } from "./core/index.js";
+import type { AuthMode } from "./core/session-auth.js";
+import { hasJwtKeys, type JwtKeySettings } from "./auth/load-jwt-verifier.js";
+import { DEFAULT_CLOCK_TOLERANCE_MS, MIN_SECRET_BYTES } from "./auth/jwt-verifier.js";
 
 export interface Config {
   host: string;
@@ -55,6 +58,11 @@ export interface Config {
   drainTimeoutMs: number;
   /** bearer token of the admin HTTP API; null: the API is off */
   adminToken: string | null;
+  /**
+   * Token (JWT) authentication of chat connections: `mode` off (the default: no change for any
+   * client), optional or required; the keys also serve other entry points that take tokens
+   */
+  auth: JwtKeySettings & { mode: "off" | AuthMode };
 }
 
 /** The bundled rooms: the original server's 24, in its own file name. */
@@ -245,6 +253,68 @@ export const SETTINGS: readonly Setting[] = [
     get: (c) => c.logLevel,
     set: (c, v) => void (c.logLevel = v as string),
   },
+  // ---- token authentication (src/auth/)
+  {
+    flag: "auth",
+    env: "PARLEY_AUTH",
+    kind: "string",
+    doc: "token authentication of chat connections: off (no change for any client), optional (no token: anonymous; a token given must be valid) or required (nothing but a valid token's hello, or a WebSocket upgrade with one); needs --jwt-secret, --jwt-secret-file or --jwks",
+    get: (c) => c.auth.mode,
+    set: (c, v) => {
+      if (v !== "off" && v !== "optional" && v !== "required") {
+        throw new ConfigError(`--auth: "${v as string}" is not off, optional or required`);
+      }
+      c.auth.mode = v;
+    },
+  },
+  {
+    flag: "jwt-secret",
+    env: "PARLEY_JWT_SECRET",
+    kind: "string",
+    doc: `HS256 shared secret, at least ${MIN_SECRET_BYTES} bytes (prefer the env variable or --jwt-secret-file: other local users can read a command line)`,
+    get: (c) => (c.auth.secret === undefined ? "none" : "(set)"),
+    set: (c, v) => void (c.auth.secret = v as string),
+  },
+  {
+    flag: "jwt-secret-file",
+    env: "PARLEY_JWT_SECRET_FILE",
+    kind: "string",
+    doc: "file holding the HS256 shared secret (a trailing newline is not part of it)",
+    get: (c) => c.auth.secretFile ?? "none",
+    set: (c, v) => void (c.auth.secretFile = v as string),
+  },
+  {
+    flag: "jwks",
+    env: "PARLEY_JWKS",
+    kind: "string",
+    doc: 'JSON Web Key Set file ({"keys": [...]}): public keys for RS256 and ES256 tokens, chosen by the token\'s kid',
+    get: (c) => c.auth.jwksFile ?? "none",
+    set: (c, v) => void (c.auth.jwksFile = v as string),
+  },
+  {
+    flag: "jwt-issuer",
+    env: "PARLEY_JWT_ISSUER",
+    kind: "string",
+    doc: "the iss claim tokens must carry; none: not checked",
+    get: (c) => c.auth.issuer ?? "none",
+    set: (c, v) => void (c.auth.issuer = v as string),
+  },
+  {
+    flag: "jwt-audience",
+    env: "PARLEY_JWT_AUDIENCE",
+    kind: "string",
+    doc: "the aud claim tokens must be meant for; none: not checked",
+    get: (c) => c.auth.audience ?? "none",
+    set: (c, v) => void (c.auth.audience = v as string),
+  },
+  {
+    flag: "jwt-clock-tolerance-ms",
+    env: "PARLEY_JWT_CLOCK_TOLERANCE_MS",
+    kind: "count",
+    doc: "clock skew allowed on a token's exp and nbf, ms; a session ends this long after its token's exp",
+    get: (c) => c.auth.clockToleranceMs,
+    set: (c, v) => void (c.auth.clockToleranceMs = v as number),
+  },
   limit(
     "max-connections",
     "maxConnections",
@@ -382,6 +452,7 @@ export function defaultConfig(): Config {
     drainWindowMs: 30_000,
     drainTimeoutMs: 60_000,
     adminToken: null,
+    auth: { mode: "off", clockToleranceMs: DEFAULT_CLOCK_TOLERANCE_MS },
   };
 }
 
@@ -498,7 +569,24 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
       throw new ConfigError("--admin-token: the admin API is served over HTTP: set --http-port");
     }
   }
+  checkAuth(config.auth);
   return config;
+}
+
+function checkAuth(a: Config["auth"]): void {
+  if (a.secret !== undefined && a.secretFile !== undefined) {
+    throw new ConfigError("--jwt-secret and --jwt-secret-file: give one of them, not both");
+  }
+  if (a.secret !== undefined && Buffer.byteLength(a.secret) < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      `--jwt-secret: at least ${MIN_SECRET_BYTES} bytes (e.g. openssl rand -base64 48)`,
+    );
+  }
+  if (a.mode !== "off" && !hasJwtKeys(a)) {
+    throw new ConfigError(
+      `--auth ${a.mode}: no key to check tokens with: give --jwt-secret (or --jwt-secret-file) for HS256, or --jwks FILE for RS256/ES256`,
+    );
+  }
 }
 
 /** The settings table as printed by --help. */

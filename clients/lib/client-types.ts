@@ -119,10 +119,20 @@ export interface ClientEvents {
   outbox: [number];
 }
 
+/** A bearer token, or where to get one: called before every connection, so it can be fresh. */
+export type TokenSource = string | (() => string | Promise<string>);
+
 export interface ParleyClientOptions {
   transport: Transport;
   /** display name to take at login and to reclaim after each reconnect (Parley servers) */
   name?: string;
+  /**
+   * For a server with `--auth`: sent in `hello` (and on a WebSocket URL as `?token=`). A function
+   * is called before each connection and reconnection (a token that expired ends the session
+   * with a reconnect); if it throws or rejects, that connection attempt fails and is retried
+   * with the backoff.
+   */
+  token?: TokenSource;
   backoff?: Partial<BackoffOptions>;
   /** keep retrying when the very first connection fails. Default false: connect() rejects */
   retryInitial?: boolean;

@@ -1,4 +1,4 @@
-import type { Link, LinkHandlers, Transport } from "./transport.js";
+import type { Link, LinkHandlers, LinkOptions, Transport } from "./transport.js";
 
 /**
  * Several servers as one Transport: the nodes of a cluster, any of which can serve the client.
@@ -23,7 +23,7 @@ export function failoverTransport(servers: readonly Transport[]): Transport {
     get description() {
       return servers[cursor.at]!.description;
     },
-    open: (handlers) => new FailoverLink(servers, cursor, handlers),
+    open: (handlers, options) => new FailoverLink(servers, cursor, handlers, options),
   };
 }
 
@@ -40,6 +40,7 @@ class FailoverLink implements Link {
     private readonly servers: readonly Transport[],
     private readonly cursor: { at: number },
     private readonly handlers: LinkHandlers,
+    private readonly options: LinkOptions | undefined,
   ) {
     this.start();
   }
@@ -49,19 +50,22 @@ class FailoverLink implements Link {
     const server = this.servers[this.cursor.at]!;
     this.inner = undefined;
     try {
-      this.inner = server.open({
-        onOpen: () => {
-          if (n !== this.attempt) return;
-          this.opened = true;
-          this.handlers.onOpen();
+      this.inner = server.open(
+        {
+          onOpen: () => {
+            if (n !== this.attempt) return;
+            this.opened = true;
+            this.handlers.onOpen();
+          },
+          onFrame: (text) => {
+            if (n === this.attempt) this.handlers.onFrame(text);
+          },
+          onClose: (error) => {
+            if (n === this.attempt) this.ended(server, error);
+          },
         },
-        onFrame: (text) => {
-          if (n === this.attempt) this.handlers.onFrame(text);
-        },
-        onClose: (error) => {
-          if (n === this.attempt) this.ended(server, error);
-        },
-      });
+        this.options,
+      );
     } catch (err) {
       // never onClose from inside open(): the caller has no link to match it to yet
       const error = err instanceof Error ? err : new Error(String(err));

@@ -33,6 +33,7 @@ import { DEFAULT_STORE_RETRY_MS, Delivery } from "./delivery.js";
 import { DEFAULT_OUTBOX_LIMIT, type OutboxEntry } from "./outbox.js";
 import { DEFAULT_HISTORY_ON_JOIN, RoomSync } from "./room-sync.js";
 import type { Link, Transport } from "./transport.js";
+import type { TokenSource } from "./client-types.js";
 
 export type * from "./client-types.js";
 
@@ -85,6 +86,11 @@ export class ParleyClient extends Emitter<ClientEvents> {
   private readonly ownUserIds: string[] = [];
   private logins = 0;
   private connectedAt = 0;
+  private readonly token: TokenSource | undefined;
+  /** the token the current link was opened with */
+  private linkToken: string | undefined;
+  /** counts openLink calls: a token that arrives for an earlier one is dropped */
+  private linkAttempt = 0;
   private abortReason: ClientError | undefined;
   private lastDisconnect: DisconnectEvent | undefined;
   private retryTimer: unknown;
@@ -121,6 +127,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
       (cmd) => this.write(cmd),
     );
     this.name = new NameKeeper(this.clock, options.reclaimDelayMs ?? 1_000, options.name);
+    this.token = options.token;
     this.options = {
       retryInitial: options.retryInitial ?? false,
       heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -275,25 +282,56 @@ export class ParleyClient extends Emitter<ClientEvents> {
     this.loggedIn = false;
     this.connectedAt = 0;
     this.setStatus({ state: "connecting" });
+    const attempt = ++this.linkAttempt;
+    let token: string | Promise<string> | undefined;
+    try {
+      token = typeof this.token === "function" ? this.token() : this.token;
+    } catch (err) {
+      return this.tokenFailed(err);
+    }
+    if (!(token instanceof Promise)) return this.openWith(token);
+    token.then(
+      (t) => {
+        if (attempt === this.linkAttempt && this.statusValue.state === "connecting") {
+          this.openWith(t);
+        }
+      },
+      (err: unknown) => {
+        if (attempt === this.linkAttempt && this.statusValue.state === "connecting") {
+          this.tokenFailed(err);
+        }
+      },
+    );
+  }
+
+  private tokenFailed(err: unknown): void {
+    this.onLinkClosed(new Error(`no token: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  private openWith(token: string | undefined): void {
+    this.linkToken = token;
     let link: Link;
     try {
-      link = this.transport.open({
-        onOpen: () => {
-          if (this.link !== link) return;
-          const ms = this.options.loginTimeoutMs;
-          this.loginTimer = this.clock.setTimeout(
-            () =>
-              this.abort(link, ClientErrorCode.LOGIN_TIMEOUT, `no login_successful in ${ms} ms`),
-            ms,
-          );
+      link = this.transport.open(
+        {
+          onOpen: () => {
+            if (this.link !== link) return;
+            const ms = this.options.loginTimeoutMs;
+            this.loginTimer = this.clock.setTimeout(
+              () =>
+                this.abort(link, ClientErrorCode.LOGIN_TIMEOUT, `no login_successful in ${ms} ms`),
+              ms,
+            );
+          },
+          onFrame: (text) => {
+            if (this.link === link) this.onFrame(link, text);
+          },
+          onClose: (error) => {
+            if (this.link === link) this.onLinkClosed(error);
+          },
         },
-        onFrame: (text) => {
-          if (this.link === link) this.onFrame(link, text);
-        },
-        onClose: (error) => {
-          if (this.link === link) this.onLinkClosed(error);
-        },
-      });
+        token !== undefined ? { token } : undefined,
+      );
     } catch (err) {
       this.link = undefined;
       this.onLinkClosed(err instanceof Error ? err : new Error(String(err)));
@@ -491,6 +529,7 @@ export class ParleyClient extends Emitter<ClientEvents> {
         v: PROTOCOL_VERSION,
         k: this.key,
         ...(this.name.wanted !== undefined && { n: this.name.wanted }),
+        ...(this.linkToken !== undefined && { tok: this.linkToken }),
       });
     }
     // Rejoin (resuming where each room was left), then write the outbox: on an original server at

@@ -20,10 +20,19 @@ export interface Link {
   close(): void;
 }
 
+/** What one connection carries besides its frames. */
+export interface LinkOptions {
+  /**
+   * a bearer token for the server's `--auth`: the WebSocket transport puts it on the URL
+   * (`?token=`); every transport's client also sends it in `hello`
+   */
+  token?: string;
+}
+
 export interface Transport {
   /** where it connects, for messages: "tcp://localhost:8080" */
   readonly description: string;
-  open(handlers: LinkHandlers): Link;
+  open(handlers: LinkHandlers, options?: LinkOptions): Link;
 }
 
 /** Default time allowed for a connection to open, in ms. */

@@ -42,8 +42,20 @@ export function websocketTransport(options: WebSocketTransportOptions): Transpor
   }
   return {
     description: options.url,
-    open: (handlers) => new WebSocketLink(Ctor, options, handlers),
+    open: (handlers, link) =>
+      new WebSocketLink(Ctor, options, handlers, withToken(options.url, link?.token)),
   };
+}
+
+/**
+ * The URL with `token` as its query parameter (browsers cannot set an Authorization header on
+ * a WebSocket). The URL is not logged by the server; it may be by a proxy in front of it.
+ */
+function withToken(url: string, token: string | undefined): string {
+  if (token === undefined) return url;
+  const u = new URL(url);
+  u.searchParams.set("token", token);
+  return u.toString();
 }
 
 class WebSocketLink implements Link {
@@ -58,8 +70,9 @@ class WebSocketLink implements Link {
     Ctor: WebSocketConstructor,
     options: WebSocketTransportOptions,
     handlers: LinkHandlers,
+    url: string,
   ) {
-    const ws = new Ctor(options.url);
+    const ws = new Ctor(url);
     this.ws = ws;
     const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.timer = setTimeout(() => {

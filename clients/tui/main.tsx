@@ -7,8 +7,9 @@
  * to the next and resumes there (failoverTransport). With addresses it connects at once (a
  * failure shows the connect page with the error and the addresses to edit); without, the
  * connect page asks, prefilled with localhost:8080. The name is optional (without it the user
- * goes by the server's user id), so it never holds up the connection. Exit code 0 after
- * quitting, 2 on a bad command line.
+ * goes by the server's user id), so it never holds up the connection. `--token` (or
+ * PARLEY_TOKEN) is a bearer token for a server with `--auth`. Exit code 0 after quitting, 2 on a
+ * bad command line.
  */
 import { parseArgs } from "node:util";
 import { render } from "ink";
@@ -20,7 +21,7 @@ import { App } from "./app.js";
 import { ChatController } from "./chat-controller.js";
 import { DEFAULT_SERVER_ADDRESS } from "./components/connect-page.js";
 
-const USAGE = `usage: parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAME]
+const USAGE = `usage: parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAME] [--token TOKEN]
   an ADDRESS is host:port (line-delimited TCP), lp://host:port or ws://host:port/ws
   ADDRESSES      one address, or the nodes of a cluster separated by commas:
                  127.0.0.1:8080,127.0.0.1:9080 connects to the first that answers and,
@@ -30,6 +31,9 @@ const USAGE = `usage: parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAM
                  Without addresses, the connect page asks (prefilled: ${DEFAULT_SERVER_ADDRESS})
   --name, -n     display name to take (Parley servers; kept across reconnects).
                  Optional: without it you go by the user id the server gives
+  --token, -t    bearer token (JWT) for a server with --auth, sent at each connection;
+                 default: the PARLEY_TOKEN environment variable (preferred: other local
+                 users can read a command line)
   --help, -h     show this help
 `;
 
@@ -40,6 +44,7 @@ function main(): number | Promise<number> {
       options: {
         server: { type: "string", short: "s" },
         name: { type: "string", short: "n" },
+        token: { type: "string", short: "t" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -59,11 +64,13 @@ function main(): number | Promise<number> {
   }
   const address = args.values.server ?? positional;
   const name = args.values.name;
+  const token = args.values.token ?? (process.env.PARLEY_TOKEN || undefined);
   const controller = new ChatController(
     (addresses) =>
       new ParleyClient({
         transport: failoverTransport(parseAddressList(addresses).map((a) => transportFor(a))),
         ...(name !== undefined && { name }),
+        ...(token !== undefined && { token }),
       }),
   );
   const tty = process.stdout.isTTY;

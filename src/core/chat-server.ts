@@ -42,6 +42,7 @@ import { RoomManager, type RoomsChange, type RoomSpec } from "./room-manager.js"
 import { RoomService } from "./room-service.js";
 import type { LogEntry } from "./room-stream.js";
 import { type EndCode, PEER_CLOSED, Session, type SessionHost } from "./session.js";
+import { SessionAuth, type SessionAuthOptions } from "./session-auth.js";
 import { UserRegistry } from "./user-registry.js";
 
 export interface ChatServerOptions {
@@ -52,6 +53,8 @@ export interface ChatServerOptions {
   metrics?: Metrics;
   /** run in order around every connection (see middleware.ts) */
   middleware?: readonly ConnectionMiddleware[];
+  /** token authentication (see session-auth.ts); undefined: off, no change for any client */
+  auth?: SessionAuthOptions;
   /** bounds of the resend-deduplication memory (see dedup.ts for the defaults) */
   dedup?: Partial<RecentIdsOptions>;
   /** where room history is kept; undefined: only the recent in-memory tail (`--store off`) */
@@ -114,6 +117,7 @@ export class ChatServer implements SessionHost {
   private readonly messages: MessageService;
   private readonly roomService: RoomService;
   private readonly names: NameService;
+  private readonly auth: SessionAuth | undefined;
   private readonly pipeline: MiddlewarePipeline;
   private readonly sessions = new Set<Session>();
   /** connections past the limit check whose middleware is still running */
@@ -133,7 +137,18 @@ export class ChatServer implements SessionHost {
     this.metrics = options.metrics ?? new CounterMetrics();
     this.rooms = new RoomManager(options.rooms);
     this.membership = new Membership(this.metrics);
-    this.pipeline = new MiddlewarePipeline(options.middleware ?? []);
+    this.auth =
+      options.auth &&
+      new SessionAuth(options.auth, {
+        metrics: this.metrics,
+        logger: this.logger,
+        end: (session, code, message, notify) => this.end(session, code, message, notify),
+      });
+    // A token is checked after the other middleware (per-IP limits): no crypto for a refused peer.
+    this.pipeline = new MiddlewarePipeline([
+      ...(options.middleware ?? []),
+      ...(this.auth !== undefined ? [this.auth.middleware()] : []),
+    ]);
     // The services are made below on a context that holds the log; the log calls them back.
     let messages: MessageService | undefined;
     let roomService: RoomService | undefined;
@@ -245,6 +260,9 @@ export class ChatServer implements SessionHost {
     };
     let renaming: Promise<void> | void;
     try {
+      if (name !== undefined && session.access?.fixedName === true) {
+        throw new ChatError(ErrorCode.FORBIDDEN, "your display name is set by your token");
+      }
       renaming = name === undefined ? undefined : this.names.rename(session, name);
     } catch (err) {
       welcome();
@@ -264,6 +282,8 @@ export class ChatServer implements SessionHost {
   async accept(
     conn: Connection,
     headers: ConnectionContext["headers"] = {},
+    /** a WebSocket upgrade's path and query */
+    url?: string,
   ): Promise<Session | undefined> {
     if (!this.accepting) return this.refuse(conn, SHUTTING_DOWN);
     if (this.drainer !== undefined) return this.refuse(conn, DRAINING);
@@ -282,6 +302,7 @@ export class ChatServer implements SessionHost {
       transport: conn.transport,
       remoteAddress: conn.remoteAddress,
       headers,
+      ...(url !== undefined && { url }),
       openedAt: this.clock.now(),
       authenticated: false,
     };
@@ -310,29 +331,56 @@ export class ChatServer implements SessionHost {
     ctx.userId = userId;
     this.sessions.add(session);
     this.metrics.connectionOpened(conn.transport);
-    if (ctx.principal !== undefined) {
-      const principalFailed = (err: unknown): void =>
-        this.logger.warn(
-          { conn: ctx.id, principal: ctx.principal, err: String(err) },
-          "principal not usable as name",
-        );
-      try {
-        this.names.rename(session, ctx.principal)?.catch(principalFailed);
-      } catch (err) {
-        principalFailed(err);
-      }
-    }
+    this.auth?.started(session);
+    void this.takePrincipalName(session);
+    const access = session.access;
     session.deliver(
       new EncodedEvent({
         _et: "login_successful",
         s: session.id,
         u: userId,
-        rs: this.rooms.infos as LoginRooms,
+        rs: (access === undefined
+          ? this.rooms.infos
+          : this.rooms.infos.filter((r) => access.canRead(r.n))) as LoginRooms,
         n: session.name,
         pv: PROTOCOL_VERSION,
       }),
     );
     return session;
+  }
+
+  /**
+   * Takes the name an auth middleware or token gives (a token's `name`, else its subject); one
+   * that is not a valid display name or is held by another session is logged and not taken.
+   */
+  private takePrincipalName(session: Session): Promise<void> | void {
+    const ctx = session.ctx;
+    const name =
+      ctx.identity !== undefined ? (ctx.identity.name ?? ctx.identity.subject) : ctx.principal;
+    if (name === undefined) return;
+    const failed = (err: unknown): void =>
+      this.logger.warn(
+        { conn: ctx.id, principal: ctx.principal, err: String(err) },
+        "principal not usable as name",
+      );
+    try {
+      return this.names.rename(session, name)?.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  /** `hello` with a token: verified (a refusal ends the session), its name taken, then welcome. */
+  private async helloWithToken(
+    auth: SessionAuth,
+    session: Session,
+    token: string,
+    name: string | undefined,
+  ): Promise<void> {
+    const first = await auth.hello(session, token);
+    if (session.closed) return;
+    if (first !== undefined) await this.takePrincipalName(session);
+    return this.hello(session, name);
   }
 
   private refuse(conn: Connection, refusal: ConnectionRefused): undefined {
@@ -358,7 +406,9 @@ export class ChatServer implements SessionHost {
       return;
     }
     this.metrics.commandReceived(cmd._ct);
+    if (this.auth !== undefined && !this.auth.admits(session, cmd)) return;
     try {
+      session.access?.check(cmd);
       const pending = this.dispatch(session, cmd);
       // A command that waits (a cluster join) is finished before the next one is read.
       if (pending instanceof Promise) {
@@ -418,6 +468,9 @@ export class ChatServer implements SessionHost {
       case "hello":
         session.extended = true;
         if (cmd.k !== undefined) session.clientKey = cmd.k;
+        if (cmd.tok !== undefined && this.auth !== undefined) {
+          return this.helloWithToken(this.auth, session, cmd.tok, cmd.n);
+        }
         return this.hello(session, cmd.n);
       case "set_name":
         session.extended = true;

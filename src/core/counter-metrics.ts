@@ -93,4 +93,12 @@ export class CounterMetrics implements Metrics {
     const k = `${action} ${status}`;
     this.adminRequests.set(k, (this.adminRequests.get(k) ?? 0) + 1);
   }
+  authSuccesses = 0;
+  readonly authFailures = new Map<string, number>();
+  authSucceeded(_via: string): void {
+    this.authSuccesses++;
+  }
+  authFailed(reason: string): void {
+    this.authFailures.set(reason, (this.authFailures.get(reason) ?? 0) + 1);
+  }
 }

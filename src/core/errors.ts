@@ -24,3 +24,27 @@ export class ConnectionRefused extends Error {
     this.name = "ConnectionRefused";
   }
 }
+
+/** Why a token was refused: a stable label for metrics, logs and the client's message. */
+export type AuthFailureReason =
+  /** past its `exp` (beyond the clock tolerance) */
+  | "expired"
+  /** not a JWT, or not one this server can read */
+  | "malformed"
+  /** the signature does not verify, its algorithm is not allowed, or no key matches its `kid` */
+  | "bad_signature"
+  /** a claim is missing or wrong: no `sub`, another `iss` or `aud`, not yet valid, bad `rooms` */
+  | "claims"
+  /** no token where the server requires one */
+  | "missing";
+
+/** A token refused by a TokenVerifier (see ports.ts); the message says which check failed. */
+export class AuthError extends Error {
+  constructor(
+    readonly reason: AuthFailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = "AuthError";
+  }
+}

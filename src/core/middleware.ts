@@ -1,6 +1,6 @@
 import { DisconnectCode } from "../protocol/index.js";
 import { ConnectionRefused } from "./errors.js";
-import type { Logger, TransportKind } from "./ports.js";
+import type { Identity, Logger, TransportKind } from "./ports.js";
 
 /** What middleware sees of a connection before and after its session. */
 export interface ConnectionContext {
@@ -10,11 +10,15 @@ export interface ConnectionContext {
   readonly remoteAddress: string;
   /** HTTP upgrade headers for WebSocket connections; empty for raw TCP */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** the upgrade request's path and query for WebSocket connections (`/ws?token=...`) */
+  readonly url?: string;
   readonly openedAt: number;
   /** set by an auth middleware */
   authenticated: boolean;
-  /** who the auth middleware says this is, if anyone */
+  /** who the auth middleware says this is, if anyone (a token's subject) */
   principal?: string;
+  /** what a verified token says (see SessionAuth): its rooms limit what the session may do */
+  identity?: Identity;
   /** set once the session exists */
   sessionId?: string;
   userId?: string;

@@ -120,6 +120,10 @@ export interface Metrics {
   drainStarted(trigger: "signal" | "admin"): void;
   /** an admin API request answered with `status`; `action` is the route's name (401: bad token) */
   adminRequest(action: string, status: number): void;
+  /** a token was accepted; `via`: the transport (tcp, tcp-lp, ws) or another entry point */
+  authSucceeded(via: string): void;
+  /** a token was refused, or missing where required (an AuthFailureReason: expired, claims...) */
+  authFailed(reason: string): void;
 }
 
 /** How a rooms reload ended (`parley_reloads_total{result}`). */

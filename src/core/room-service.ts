@@ -286,7 +286,8 @@ export class RoomService implements CatchUpHost {
 
   /** `room_list` with member counts (over the whole cluster on a cluster node). */
   listRooms(session: Session): Promise<void> | void {
-    const all = [...this.ctx.rooms.rooms()];
+    const access = session.access;
+    const all = [...this.ctx.rooms.rooms()].filter((r) => access?.canRead(r.name) ?? true);
     const send = (counts: number[]): void => {
       session.deliver(
         new EncodedEvent({

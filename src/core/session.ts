@@ -6,7 +6,11 @@ import type { MessageLog } from "./message-log.js";
 import type { EventHolder } from "./room-stream.js";
 import type { ConnectionContext } from "./middleware.js";
 import type { Clock, CloseReason, Connection, Metrics } from "./ports.js";
+import type { RoomAccess } from "./room-access.js";
 import { TokenBucket } from "./token-bucket.js";
+
+/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days): longer ones fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** How a session ended: a disconnect code, or the peer went away. */
 export const PEER_CLOSED = "PEER_CLOSED";
@@ -63,6 +67,8 @@ export class Session implements EventHolder {
   congested = false;
   /** rooms this session is catching up in before it goes live (see CatchUp) */
   readonly catchUps = new Set<CatchUp>();
+  /** what the session's token allows (see SessionAuth); undefined: no token, everything */
+  access: RoomAccess | undefined;
 
   /**
    * Events delivered behind messages not yet durable, with the generation each waits for (see
@@ -90,6 +96,8 @@ export class Session implements EventHolder {
   private readingPaused = false;
   /** a command is still under way (see awaitCommand): nothing more is read until it ends */
   private awaiting = false;
+  /** ends the session when its token expires (see expireAt) */
+  private expiryTimer: unknown;
 
   constructor(
     private readonly host: SessionHost,
@@ -391,6 +399,35 @@ export class Session implements EventHolder {
   // ------------------------------------------------------------------ end
 
   /**
+   * Calls `onExpired` at `at` (ms since the epoch) unless the session closes first; replaces an
+   * earlier call. Timers are capped at MAX_TIMER_MS and re-armed, so a token valid for months
+   * is not taken for an overflowed (immediate) timeout.
+   */
+  expireAt(at: number, onExpired: () => void): void {
+    this.clearExpiry();
+    if (this.closed) return;
+    const left = at - this.host.clock.now();
+    if (left <= 0) {
+      onExpired();
+      return;
+    }
+    this.expiryTimer = this.host.clock.setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        this.expireAt(at, onExpired);
+      },
+      Math.min(left, MAX_TIMER_MS),
+    );
+  }
+
+  private clearExpiry(): void {
+    if (this.expiryTimer !== undefined) {
+      this.host.clock.clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+    }
+  }
+
+  /**
    * Marks the session ended, stops its timers and releases the senders it held back. Membership
    * is the server's to undo.
    */
@@ -399,6 +436,7 @@ export class Session implements EventHolder {
     this.heldFrame = undefined;
     this.congested = false;
     this.clearDeadline();
+    this.clearExpiry();
     this.releaseWaiters();
     if (this.resumeTimer !== undefined) {
       this.host.clock.clearTimeout(this.resumeTimer);

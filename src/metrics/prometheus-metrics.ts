@@ -57,6 +57,8 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly reloads: Counter<"result">;
   private readonly drains: Counter<"trigger">;
   private readonly adminRequests: Counter<"action" | "status">;
+  private readonly authSuccesses: Counter<"via">;
+  private readonly authFailures: Counter<"reason">;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const p = options.prefix ?? "parley_";
@@ -222,6 +224,21 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
       labelNames: ["action", "status"],
       registers,
     });
+    this.authSuccesses = new Counter({
+      name: `${p}auth_successes_total`,
+      help: "Tokens accepted, by where they came (tcp, tcp-lp, ws)",
+      labelNames: ["via"],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: `${p}auth_failures_total`,
+      help: "Tokens refused, or missing where required, by reason: expired, malformed, bad_signature, claims, missing",
+      labelNames: ["reason"],
+      registers,
+    });
+    for (const reason of ["expired", "malformed", "bad_signature", "claims", "missing"]) {
+      this.authFailures.inc({ reason }, 0);
+    }
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -315,5 +332,13 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
 
   adminRequest(action: string, status: number): void {
     this.adminRequests.inc({ action, status: String(status) });
+  }
+
+  authSucceeded(via: string): void {
+    this.authSuccesses.inc({ via });
+  }
+
+  authFailed(reason: string): void {
+    this.authFailures.inc({ reason });
   }
 }

@@ -69,4 +69,10 @@ export class TeeMetrics implements Metrics {
   adminRequest(action: string, status: number): void {
     for (const t of this.targets) t.adminRequest(action, status);
   }
+  authSucceeded(via: string): void {
+    for (const t of this.targets) t.authSucceeded(via);
+  }
+  authFailed(reason: string): void {
+    for (const t of this.targets) t.authFailed(reason);
+  }
 }

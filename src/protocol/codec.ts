@@ -162,12 +162,15 @@ export function decodeCommand(text: string): Command | DecodeError {
       const rawKey = optStr(o, "k", ct);
       if (rawKey instanceof DecodeError) return rawKey;
       const k = rawKey === undefined ? undefined : wellFormed(rawKey);
+      const tok = optStr(o, "tok", ct);
+      if (tok instanceof DecodeError) return tok;
       const v = finite(o.v);
       return {
         _ct: ct,
         ...(v !== undefined && { v }),
         ...(n !== undefined && { n }),
         ...(k !== undefined && { k }),
+        ...(tok !== undefined && { tok }),
       };
     }
     case "set_name": {

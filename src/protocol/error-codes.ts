@@ -33,6 +33,13 @@ export const ErrorCode = {
   STORE_UNAVAILABLE: "STORE_UNAVAILABLE",
   /** a cluster service (Redis) did not answer: nothing changed; try again shortly */
   CLUSTER_UNAVAILABLE: "CLUSTER_UNAVAILABLE",
+  /**
+   * no token where the server requires one, or the token given was refused (expired, malformed,
+   * wrongly signed, bad claims): a `disconnect` UNAUTHORIZED follows and the connection closes
+   */
+  UNAUTHORIZED: "UNAUTHORIZED",
+  /** the token's claims do not allow this (a room it may not read or write, a name it fixes) */
+  FORBIDDEN: "FORBIDDEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -53,7 +60,10 @@ export const DisconnectCode = {
   SERVER_SHUTDOWN: "SERVER_SHUTDOWN",
   /** the connection limit (global or per IP) is reached */
   SERVER_FULL: "SERVER_FULL",
-  /** the auth hook refused the connection */
+  /**
+   * the connection's token was refused or is missing where required (reconnect: false), or it
+   * expired (reconnect: true: connect again with a fresh token)
+   */
   UNAUTHORIZED: "UNAUTHORIZED",
   /** the stream is corrupt and cannot be resynchronised (e.g. a bad length prefix) */
   PROTOCOL_ERROR: "PROTOCOL_ERROR",

@@ -63,6 +63,11 @@ export interface HelloCommand {
    * the server drops a repeated `send_message` cid (see docs/protocol.md, "Resend deduplication").
    */
   k?: string;
+  /**
+   * extension: a bearer token (JWT) authenticating the connection, when the server has `--auth`
+   * on (see docs/protocol.md, "Authentication"); ignored when auth is off
+   */
+  tok?: string;
 }
 /** extension: choose a display name (unique among connected users). */
 export interface SetNameCommand {

@@ -29,7 +29,7 @@ export interface WebSocketTransportOptions {
 
 /**
  * WebSocket (ws library) on an existing HTTP server: upgrades on `path` become core Connections
- * handed to the chat server with their request headers (for auth middleware). Owns the
+ * handed to the chat server with their request headers and URL (for auth middleware: a token). Owns the
  * ping/pong heartbeat of its connections.
  */
 export class WebSocketTransport {
@@ -115,7 +115,7 @@ export class WebSocketTransport {
       this.conns.delete(conn);
       if (this.conns.size === 0) this.onEmpty?.();
     });
-    this.chat.accept(conn, req.headers).then(
+    this.chat.accept(conn, req.headers, req.url).then(
       (session) => {
         if (session) conn.attach(session);
       },

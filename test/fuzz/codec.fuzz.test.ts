@@ -53,7 +53,12 @@ const SPEC: Readonly<Record<string, FieldSpec>> = {
   send_message: { required: ["r", "c"], optional: ["cid"], lenient: {}, storable: ["c", "cid"] },
   quit: { required: [], optional: [], lenient: {} },
   list_rooms: { required: [], optional: [], lenient: {} },
-  hello: { required: [], optional: ["n", "k"], lenient: { v: finiteNumber }, storable: ["k"] },
+  hello: {
+    required: [],
+    optional: ["n", "k", "tok"],
+    lenient: { v: finiteNumber },
+    storable: ["k"],
+  },
   set_name: { required: ["n"], optional: [], lenient: {} },
   ping: {
     required: [],
