@@ -17,6 +17,8 @@ import { RedisDirectory } from "./bus/redis-directory.js";
 import { randomId } from "./core/ids.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
+import { TlsListeners, type TlsReloadResult } from "./transports/tls-listeners.js";
+import { loadTlsIdentity, type TlsFiles } from "./transports/tls-identity.js";
 
 export interface AppOptions {
   config: Config;
@@ -42,6 +44,12 @@ export interface App {
    * in step 2); (5) close the HTTP server, which answered /readyz with 503 meanwhile.
    */
   stop(): Promise<void>;
+  /**
+   * Re-reads the TLS certificate and key files (SIGHUP): new connections get the new pair, open
+   * ones keep theirs; a pair that cannot be used is refused (the current one stays), logged and
+   * counted. `TLS_OFF` when the server runs without TLS.
+   */
+  reloadTls(): Promise<TlsReloadResult>;
 }
 
 export async function startApp(options: AppOptions): Promise<App> {
@@ -61,6 +69,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   middleware.push(...(options.middleware ?? []));
   const prometheus = new PrometheusMetrics();
   const metrics = options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus;
+  // Read before anything opens: unreadable or mismatched files stop the start (exit 1).
+  const tls =
+    config.tls === null ? undefined : await openTls(config.tls, config, prometheus, logger);
   const store = openStore(config.store, { logger });
   // A cluster node: Redis carries room traffic (the bus) and who is where (the directory).
   let cluster: { bus: RedisBus; directory: RedisDirectory; nodeId: string } | undefined;
@@ -112,6 +123,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       framing,
       maxFrameBytes: config.limits.maxLineBytes,
       keepAliveMs: config.limits.keepAliveMs,
+      ...(tls !== undefined && { tls }),
       logger,
     });
     transports.push(t);
@@ -130,6 +142,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         webServers: config.webServers,
         readiness: () => chat.readiness(),
         metrics: prometheus,
+        ...(tls !== undefined && { tls }),
         logger,
       });
       ws = new WebSocketTransport(chat, {
@@ -157,6 +170,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       rooms: options.rooms.length,
       store: store?.description ?? "off",
       bus: cluster !== undefined ? `${cluster.bus.description} (node ${cluster.nodeId})` : "memory",
+      tls: tls === undefined ? "off" : `serial ${tls.identity.serialNumber}`,
     },
     "parley listening",
   );
@@ -179,5 +193,32 @@ export async function startApp(options: AppOptions): Promise<App> {
       })();
       return stopping;
     },
+    reloadTls() {
+      if (tls === undefined) {
+        return Promise.resolve({ ok: false, code: "TLS_OFF", error: "TLS is not configured" });
+      }
+      return tls.reload();
+    },
   };
+}
+
+async function openTls(
+  files: TlsFiles,
+  config: Config,
+  prometheus: PrometheusMetrics,
+  logger: Logger,
+): Promise<TlsListeners> {
+  const identity = await loadTlsIdentity(files);
+  prometheus.tlsCertificateInUse(identity.notAfter);
+  return new TlsListeners({
+    files,
+    identity,
+    handshakeTimeoutMs: config.tlsHandshakeTimeoutMs,
+    onHandshakeFailure: (listener, reason) => prometheus.tlsHandshakeFailed(listener, reason),
+    onReload: (ok, current) => {
+      prometheus.tlsReloaded(ok);
+      prometheus.tlsCertificateInUse(current.notAfter);
+    },
+    logger,
+  });
 }

@@ -8,6 +8,7 @@ import { ConfigError, helpText, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { loadRooms, RoomsConfigError } from "./room-catalog.js";
 import { startApp } from "./app.js";
+import type { Logger } from "./core/index.js";
 import { isWorker, superviseWorkers, workerNodeId } from "./workers.js";
 
 async function main(): Promise<number> {
@@ -52,6 +53,12 @@ async function main(): Promise<number> {
     return 1;
   }
 
+  // SIGHUP: each entry re-reads one thing, in turn; a failure is logged and the server goes on.
+  const onHangup: Array<() => Promise<void>> = [];
+  // TlsListeners logs and counts the outcome; a refused pair leaves the current one serving.
+  if (config.tls !== null) onHangup.push(() => app.reloadTls().then(() => {}));
+  process.on("SIGHUP", () => void hangup(onHangup, logger));
+
   return new Promise<number>((resolve) => {
     let signalled = false;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -76,6 +83,19 @@ async function main(): Promise<number> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
+}
+
+let hangingUp: Promise<void> = Promise.resolve();
+
+/** Runs the SIGHUP reloads; a SIGHUP during one waits for it. */
+function hangup(steps: ReadonlyArray<() => Promise<void>>, logger: Logger): Promise<void> {
+  hangingUp = hangingUp.then(async () => {
+    logger.info({ signal: "SIGHUP", steps: steps.length }, "reloading");
+    for (const step of steps) {
+      await step().catch((err: unknown) => logger.error({ err: String(err) }, "reload failed"));
+    }
+  });
+  return hangingUp;
 }
 
 main().then(

@@ -4,7 +4,7 @@
  * hands connections round-robin) and, as nodes of one cluster, every room (through the Redis bus
  * and the PostgreSQL store, like nodes on separate machines). A worker that dies is started again
  * (with backoff when it keeps dying); SIGTERM or SIGINT stops every worker gracefully, then this
- * process.
+ * process; SIGHUP is passed on to every worker.
  */
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "./core/index.js";
@@ -79,5 +79,9 @@ export function superviseWorkers(
     };
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
+    // Reloads (certificate, ...) happen in the workers, which hold the listeners.
+    process.on("SIGHUP", () => {
+      for (const s of slots) if (!s.worker.isDead()) s.worker.process.kill("SIGHUP");
+    });
   });
 }
