@@ -71,7 +71,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const metrics = options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus;
   // Read before anything opens: unreadable or mismatched files stop the start (exit 1).
   const tls =
-    config.tls === null ? undefined : await openTls(config.tls, config, prometheus, logger);
+    config.tls === null
+      ? undefined
+      : await openTls(config.tls, config.tlsHandshakeTimeoutMs, prometheus, logger);
   const store = openStore(config.store, { logger });
   // A cluster node: Redis carries room traffic (the bus) and who is where (the directory).
   let cluster: { bus: RedisBus; directory: RedisDirectory; nodeId: string } | undefined;
@@ -202,9 +204,10 @@ export async function startApp(options: AppOptions): Promise<App> {
   };
 }
 
+/** The TLS side of every listener, with the pair in `files` (read and checked here). */
 async function openTls(
   files: TlsFiles,
-  config: Config,
+  handshakeTimeoutMs: number,
   prometheus: PrometheusMetrics,
   logger: Logger,
 ): Promise<TlsListeners> {
@@ -213,7 +216,7 @@ async function openTls(
   return new TlsListeners({
     files,
     identity,
-    handshakeTimeoutMs: config.tlsHandshakeTimeoutMs,
+    handshakeTimeoutMs,
     onHandshakeFailure: (listener, reason) => prometheus.tlsHandshakeFailed(listener, reason),
     onReload: (ok, current) => {
       prometheus.tlsReloaded(ok);
