@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: Parley side by side with the servers a Node developer would otherwise pick.
- * Each server (Parley over line TCP and over WebSocket, the plain `ws` peer, the Socket.IO peer)
+ * Each server (Parley over line TCP and over WebSocket, the plain `ws` peer, the Socket.IO peer,
+ * and with `--tls` Parley over line TCP with TLS)
  * is started fresh for each load, pinned to core 0 (`taskset -c 0`); the stress tool drives it
  * from core 1 (`taskset -c 1`) and reads its CPU and RSS from /proc. One table, with ratios to
  * Socket.IO, is printed at the end. A server or transport that cannot be reached is skipped with a
@@ -23,13 +24,17 @@ import {
   startServer,
   type ServerProcess,
 } from "./server-process.js";
+import { type BenchCert, makeBenchCert } from "./tls-cert.js";
 
 const SERVER_CPU = 0;
 const DRIVER_CPU = 1;
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio (default: all)
+  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio, parley-tls (default: all
+                          but parley-tls)
+  --tls                   also run parley-tls: Parley's line TCP over TLS, with a self-signed
+                          certificate made with openssl for the run (same as listing parley-tls)
   --scenarios LIST        of ceiling, seed, idle, fanout (default: all)
   --quick                 short version: seed 5 s, ceiling 2 s steps, idle 2,000, fanout 1,000 x 5 s
   --seed-duration S       default 20
@@ -51,6 +56,8 @@ interface ServerDef {
   transport: "tcp" | "ws" | "socketio";
   /** node arguments for a server listening on `port`, or why it cannot run */
   args(port: number): string[] | string;
+  /** more arguments for the stress tool (TLS and the CA to trust) */
+  stressArgs?: string[];
 }
 
 /** Whether this Parley has a WebSocket endpoint yet: its --help lists --http-port. */
@@ -59,6 +66,29 @@ function parleyHasHttpPort(): boolean {
     encoding: "utf8",
   });
   return help.includes("--http-port");
+}
+
+/** Parley's line TCP with TLS on, the certificate `cert` (made for the run). */
+function parleyTls(cert: BenchCert, httpPort: boolean): ServerDef {
+  return {
+    id: "parley-tls",
+    label: "Parley TCP+TLS",
+    transport: "tcp",
+    args: (p) => [
+      "--import",
+      "tsx",
+      "src/main.ts",
+      "--port",
+      String(p),
+      ...(httpPort ? ["--http-port", "off"] : []),
+      "--tls-cert",
+      cert.certPath,
+      "--tls-key",
+      cert.keyPath,
+      ...PARLEY_FLAGS,
+    ],
+    stressArgs: ["--tls", "--ca", cert.certPath],
+  };
 }
 
 function servers(httpPort: boolean): ServerDef[] {
@@ -155,6 +185,7 @@ async function main(): Promise<number> {
       json: { type: "string" },
       attempts: { type: "string" },
       "max-others": { type: "string" },
+      tls: { type: "boolean" },
     },
   });
   if (values.help) {
@@ -203,6 +234,14 @@ async function main(): Promise<number> {
   const httpPort = parleyHasHttpPort();
   const all = servers(httpPort);
   const wantedServers = (values.servers ?? all.map((s) => s.id).join(",")).split(",");
+  if (values.tls === true && !wantedServers.includes("parley-tls"))
+    wantedServers.push("parley-tls");
+  let cert: BenchCert | undefined;
+  if (wantedServers.includes("parley-tls")) {
+    cert = makeBenchCert();
+    process.once("exit", () => cert?.remove());
+    all.push(parleyTls(cert, httpPort));
+  }
   for (const s of wantedServers) {
     if (!all.some((d) => d.id === s)) throw new Error(`unknown server ${s}`);
   }
@@ -317,6 +356,7 @@ async function measure(
         String(port),
         "--server-pid",
         String(server.pid),
+        ...(def.stressArgs ?? []),
         "--json",
         progress ? "--progress" : "--no-progress",
       ],

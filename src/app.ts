@@ -20,6 +20,8 @@ import { TeeMetrics } from "./metrics/tee-metrics.js";
 import { AdminApi } from "./http/admin-api.js";
 import { reloadRoomsFrom, type RoomsReloadOutcome } from "./rooms-reload.js";
 import { hasJwtKeys, loadJwtVerifier } from "./auth/load-jwt-verifier.js";
+import { TlsListeners, type TlsReloadResult } from "./transports/tls-listeners.js";
+import { loadTlsIdentity, type TlsFiles } from "./transports/tls-identity.js";
 
 export interface AppOptions {
   config: Config;
@@ -58,6 +60,12 @@ export interface App {
    */
   drain(trigger: "signal" | "admin"): void;
   readonly drained: Promise<void>;
+  /**
+   * Re-reads the TLS certificate and key files (SIGHUP): new connections get the new pair, open
+   * ones keep theirs; a pair that cannot be used is refused (the current one stays), logged and
+   * counted. `TLS_OFF` when the server runs without TLS.
+   */
+  reloadTls(): Promise<TlsReloadResult>;
 }
 
 export async function startApp(options: AppOptions): Promise<App> {
@@ -79,6 +87,11 @@ export async function startApp(options: AppOptions): Promise<App> {
   const metrics = options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus;
   // Token verification: for chat connections (--auth), and for any other entry point taking tokens.
   const tokenVerifier = hasJwtKeys(config.auth) ? await loadJwtVerifier(config.auth) : undefined;
+  // Read before anything opens: unreadable or mismatched files stop the start (exit 1).
+  const tls =
+    config.tls === null
+      ? undefined
+      : await openTls(config.tls, config.tlsHandshakeTimeoutMs, prometheus, logger);
   const store = openStore(config.store, { logger });
   // A cluster node: Redis carries room traffic (the bus) and who is where (the directory).
   let cluster: { bus: RedisBus; directory: RedisDirectory; nodeId: string } | undefined;
@@ -188,6 +201,7 @@ export async function startApp(options: AppOptions): Promise<App> {
       framing,
       maxFrameBytes: config.limits.maxLineBytes,
       keepAliveMs: config.limits.keepAliveMs,
+      ...(tls !== undefined && { tls }),
       logger,
     });
     transports.push(t);
@@ -206,6 +220,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         webServers: config.webServers,
         readiness: () => chat.readiness(),
         metrics: prometheus,
+        ...(tls !== undefined && { tls }),
         logger,
         ...(admin !== undefined && { admin }),
       });
@@ -239,6 +254,7 @@ export async function startApp(options: AppOptions): Promise<App> {
         config.auth.mode === "off"
           ? "off"
           : `${config.auth.mode} (${tokenVerifier?.accepted.join(", ") ?? ""})`,
+      tls: tls === undefined ? "off" : `serial ${tls.identity.serialNumber}`,
     },
     "parley listening",
   );
@@ -264,6 +280,34 @@ export async function startApp(options: AppOptions): Promise<App> {
       })();
       return stopping;
     },
+    reloadTls() {
+      if (tls === undefined) {
+        return Promise.resolve({ ok: false, code: "TLS_OFF", error: "TLS is not configured" });
+      }
+      return tls.reload();
+    },
   };
   return app;
+}
+
+/** The TLS side of every listener, with the pair in `files` (read and checked here). */
+async function openTls(
+  files: TlsFiles,
+  handshakeTimeoutMs: number,
+  prometheus: PrometheusMetrics,
+  logger: Logger,
+): Promise<TlsListeners> {
+  const identity = await loadTlsIdentity(files);
+  prometheus.tlsCertificateInUse(identity.notAfter);
+  return new TlsListeners({
+    files,
+    identity,
+    handshakeTimeoutMs,
+    onHandshakeFailure: (listener, reason) => prometheus.tlsHandshakeFailed(listener, reason),
+    onReload: (ok, current) => {
+      prometheus.tlsReloaded(ok);
+      prometheus.tlsCertificateInUse(current.notAfter);
+    },
+    logger,
+  });
 }

@@ -63,6 +63,13 @@ export interface Config {
    * client), optional or required; the keys also serve other entry points that take tokens
    */
   auth: JwtKeySettings & { mode: "off" | AuthMode };
+  /**
+   * TLS on the line TCP, length-prefixed and HTTP ports (HTTPS and WSS): the certificate chain
+   * and key files (PEM), re-read on SIGHUP; null (the default) for plain listeners
+   */
+  tls: { certPath: string; keyPath: string } | null;
+  /** a TLS handshake not done this long after connecting is cut, ms */
+  tlsHandshakeTimeoutMs: number;
 }
 
 /** The bundled rooms: the original server's 24, in its own file name. */
@@ -315,6 +322,30 @@ export const SETTINGS: readonly Setting[] = [
     get: (c) => c.auth.clockToleranceMs,
     set: (c, v) => void (c.auth.clockToleranceMs = v as number),
   },
+  {
+    flag: "tls-cert",
+    env: "PARLEY_TLS_CERT",
+    kind: "string",
+    doc: "TLS certificate file (PEM, the server's certificate then any intermediates): the TCP, length-prefixed and HTTP ports then speak TLS only (HTTPS, WSS); with --tls-key; re-read on SIGHUP",
+    get: (c) => c.tls?.certPath ?? null,
+    set: (c, v) => void (c.tls = { certPath: v as string, keyPath: c.tls?.keyPath ?? "" }),
+  },
+  {
+    flag: "tls-key",
+    env: "PARLEY_TLS_KEY",
+    kind: "string",
+    doc: "TLS private key file (PEM) of --tls-cert; re-read on SIGHUP",
+    get: (c) => c.tls?.keyPath ?? null,
+    set: (c, v) => void (c.tls = { certPath: c.tls?.certPath ?? "", keyPath: v as string }),
+  },
+  {
+    flag: "tls-handshake-timeout-ms",
+    env: "PARLEY_TLS_HANDSHAKE_TIMEOUT_MS",
+    kind: "count",
+    doc: "a TLS handshake not done this long after connecting is cut (counted in /metrics), ms",
+    get: (c) => c.tlsHandshakeTimeoutMs,
+    set: (c, v) => void (c.tlsHandshakeTimeoutMs = v as number),
+  },
   limit(
     "max-connections",
     "maxConnections",
@@ -453,6 +484,8 @@ export function defaultConfig(): Config {
     drainTimeoutMs: 60_000,
     adminToken: null,
     auth: { mode: "off", clockToleranceMs: DEFAULT_CLOCK_TOLERANCE_MS },
+    tls: null,
+    tlsHandshakeTimeoutMs: 10_000,
   };
 }
 
@@ -557,6 +590,12 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
     throw new ConfigError(
       "--workers: each worker is a node of a cluster sharing rooms over Redis and history in PostgreSQL: add --bus redis://HOST:PORT and --store postgres://...",
     );
+  }
+  if (config.tls !== null && (config.tls.certPath === "" || config.tls.keyPath === "")) {
+    throw new ConfigError("--tls-cert and --tls-key go together: give both, or neither");
+  }
+  if (config.tlsHandshakeTimeoutMs < 1) {
+    throw new ConfigError("--tls-handshake-timeout-ms: must be at least 1");
   }
   if (config.nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(config.nodeId)) {
     throw new ConfigError("--node-id: 1 to 64 letters, digits, _ or -");

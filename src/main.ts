@@ -5,7 +5,7 @@
  * in use); 2 on a bad command line or environment setting.
  *
  * Signals: SIGINT/SIGTERM stop gracefully (a second one exits at once); SIGHUP runs the hangup
- * actions (re-read the rooms file(s)); SIGUSR2 drains (see App.drain), then exits 0.
+ * actions (re-read the rooms file(s), then the TLS certificate and key); SIGUSR2 drains (see App.drain), then exits 0.
  */
 import { ConfigError, helpText, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    onHangup(hangupActions(app), logger);
+    onHangup(hangupActions(app, config.tls !== null), logger);
     process.on("SIGUSR2", () => {
       logger.info({ signal: "SIGUSR2" }, "drain asked");
       app.drain("signal");
@@ -98,8 +98,15 @@ async function main(): Promise<number> {
 }
 
 /** What SIGHUP does, in order (each logs and counts its own outcome). */
-function hangupActions(app: App): Array<{ name: string; run: () => Promise<unknown> }> {
-  return [{ name: "rooms", run: () => app.reloadRooms() }];
+function hangupActions(
+  app: App,
+  tls: boolean,
+): Array<{ name: string; run: () => Promise<unknown> }> {
+  return [
+    { name: "rooms", run: () => app.reloadRooms() },
+    // TlsListeners logs and counts the outcome; a refused pair leaves the current one serving.
+    ...(tls ? [{ name: "tls", run: () => app.reloadTls() }] : []),
+  ];
 }
 
 /** Runs the hangup actions on each SIGHUP; a SIGHUP during a run queues one more run. */

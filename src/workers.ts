@@ -4,7 +4,7 @@
  * hands connections round-robin) and, as nodes of one cluster, every room (through the Redis bus
  * and the PostgreSQL store, like nodes on separate machines). A worker that dies is started again
  * (with backoff when it keeps dying); SIGTERM or SIGINT stops every worker gracefully, then this
- * process. SIGHUP is passed on to every worker (each reloads its rooms); SIGUSR2 drains every
+ * process. SIGHUP is passed on to every worker (each reloads its rooms and TLS certificate); SIGUSR2 drains every
  * worker (none is restarted), then this process exits.
  */
 import cluster, { type Worker } from "node:cluster";
@@ -86,6 +86,7 @@ export function superviseWorkers(
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
     process.on("SIGUSR2", stop);
+    // Reloads (rooms, certificate) happen in the workers, which hold the listeners.
     process.on("SIGHUP", () => {
       logger.info({ signal: "SIGHUP" }, "passing SIGHUP on to the workers");
       for (const s of slots) if (!s.worker.isDead()) s.worker.process.kill("SIGHUP");

@@ -1,5 +1,6 @@
-/** Node-only: TCP links, line-delimited (the original protocol) or length-prefixed. */
+/** Node-only: TCP links, line-delimited (the original protocol) or length-prefixed, plain or TLS. */
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import {
   encodeLengthPrefixed,
   type Framer,
@@ -15,6 +16,17 @@ import {
 
 export type TcpFraming = "line" | "length-prefixed";
 
+/**
+ * How to check a TLS server. Without `ca`, Node's trusted CAs (plus any in the file named by
+ * NODE_EXTRA_CA_CERTS when the process started) must have signed its certificate.
+ */
+export interface ClientTlsOptions {
+  /** CA certificates (PEM) to trust instead of Node's own */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** name the certificate must be for; default the host (when it is a name, not an address) */
+  servername?: string;
+}
+
 export interface TcpTransportOptions {
   host: string;
   port: number;
@@ -27,6 +39,8 @@ export interface TcpTransportOptions {
    * commands the server accepts (a member list of a full room).
    */
   maxFrameBytes?: number;
+  /** speak TLS (the server's `--tls-cert`); absent: plain TCP */
+  tls?: ClientTlsOptions;
 }
 
 const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
@@ -35,7 +49,7 @@ const CLOSE_GRACE_MS = 2_000;
 
 export function tcpTransport(options: TcpTransportOptions): Transport {
   const framing = options.framing ?? "line";
-  const scheme = framing === "line" ? "tcp" : "lp";
+  const scheme = framing === "line" ? (options.tls ? "tls" : "tcp") : options.tls ? "lps" : "lp";
   return {
     description: `${scheme}://${options.host}:${options.port}`,
     open: (handlers) => new TcpLink(options, framing, handlers),
@@ -55,14 +69,23 @@ class TcpLink implements Link {
   ) {
     const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.framer = framing === "line" ? new LineFramer(max) : new LengthPrefixedFramer(max);
-    const socket = connect({ host: options.host, port: options.port });
+    const tls = options.tls;
+    const socket = tls
+      ? connectTls({
+          host: options.host,
+          port: options.port,
+          ...(tls.ca !== undefined && { ca: tls.ca }),
+          ...(tls.servername !== undefined && { servername: tls.servername }),
+        })
+      : connect({ host: options.host, port: options.port });
     this.socket = socket;
     socket.setNoDelay(true);
     const connectTimeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     socket.setTimeout(connectTimeout, () => {
       socket.destroy(new Error(`connect timed out after ${connectTimeout} ms`));
     });
-    socket.once("connect", () => {
+    // open once the handshake is done and the server's certificate checked
+    socket.once(tls ? "secureConnect" : "connect", () => {
       socket.setTimeout(0);
       handlers.onOpen();
     });

@@ -96,8 +96,11 @@ class WebSocketLink implements Link {
       }
       // anything else (a Blob from a binary frame in a browser) is not part of the protocol
     };
-    ws.onerror = () => {
-      this.error ??= new Error(`WebSocket error on ${options.url}`);
+    ws.onerror = (ev) => {
+      // ws gives the cause (a refused certificate, ...); browsers keep it to themselves
+      const cause = (ev as { message?: unknown }).message;
+      const detail = typeof cause === "string" && cause !== "" ? `: ${cause}` : "";
+      this.error ??= new Error(`WebSocket error on ${options.url}${detail}`);
     };
     ws.onclose = (ev) => {
       if (ev.code !== NORMAL_CLOSURE && this.error === undefined && !this.ending) {

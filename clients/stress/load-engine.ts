@@ -405,7 +405,8 @@ export class LoadEngine {
 
 export function describe(t: TransportTarget): string {
   const port = targetPorts(t).join(",");
-  return t.kind === "ws" ? `ws://${t.host}:${port}${t.path}` : `${t.kind}://${t.host}:${port}`;
+  if (t.kind === "ws") return `${t.tls ? "wss" : "ws"}://${t.host}:${port}${t.path}`;
+  return `${t.tls ? "tls" : t.kind}://${t.host}:${port}`;
 }
 
 export function sleep(ms: number): Promise<void> {

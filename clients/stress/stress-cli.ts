@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   BASE_DEFAULTS,
@@ -54,6 +55,9 @@ Connection:
                                 sharing rooms (cluster nodes), users spread over them round-robin
                                 (with the seed's 2 per room, the two members are on different ports)
   --path P                      WebSocket path, default /ws
+  --tls                         over TLS: tcp on the server's TLS line port, ws as wss://
+  --ca FILE                     with --tls: trust the CA certificate(s) in FILE (PEM) instead of
+                                Node's CAs (for a server with a private or self-signed certificate)
   --original-only               send only original commands (default)
   --extensions                  also send the extension hello, and count error/slow_down events
   --server-pid PID[,PID...]     read this process's CPU and RSS from /proc (several: summed)
@@ -82,6 +86,8 @@ export function parseStressArgs(argv: readonly string[]): ParsedStressArgs | "he
     host: { type: "string" },
     port: { type: "string" },
     path: { type: "string" },
+    tls: { type: "boolean" },
+    ca: { type: "string" },
     "original-only": { type: "boolean" },
     extensions: { type: "boolean" },
     "server-pid": { type: "string" },
@@ -117,6 +123,11 @@ export function parseStressArgs(argv: readonly string[]): ParsedStressArgs | "he
     },
     extensions: values.extensions === true,
   };
+  if (typeof values.ca === "string" && values.tls !== true) throw new Error("--ca goes with --tls");
+  if (values.tls === true) {
+    if (kind === "socketio") throw new Error("--tls is for the tcp and ws transports");
+    options.target.tls = typeof values.ca === "string" ? { ca: readCa(values.ca) } : {};
+  }
   if (typeof values.port === "string") {
     const ports = list(values.port, "port");
     options.target.port = ports[0]!;
@@ -143,6 +154,14 @@ export function parseStressArgs(argv: readonly string[]): ParsedStressArgs | "he
     json: values.json === true,
     progress: values["no-progress"] === true ? false : values.progress === true ? true : undefined,
   };
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`--ca: ${(err as Error).message}`);
+  }
 }
 
 /** `N[,N...]`: one or more whole numbers. */

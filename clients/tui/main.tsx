@@ -7,10 +7,12 @@
  * to the next and resumes there (failoverTransport). With addresses it connects at once (a
  * failure shows the connect page with the error and the addresses to edit); without, the
  * connect page asks, prefilled with localhost:8080. The name is optional (without it the user
- * goes by the server's user id), so it never holds up the connection. `--token` (or
- * PARLEY_TOKEN) is a bearer token for a server with `--auth`. Exit code 0 after quitting, 2 on a
- * bad command line.
+ * goes by the server's user id), so it never holds up the connection. tls://host:port,
+ * lps://host:port and wss:// are the same over TLS; `--ca FILE` trusts a private CA. `--token`
+ * (or PARLEY_TOKEN) is a bearer token for a server with `--auth`. Exit code 0 after quitting, 2
+ * on a bad command line (or a --ca file that cannot be read).
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { render } from "ink";
 import { parseAddressList } from "../lib/address.js";
@@ -21,8 +23,9 @@ import { App } from "./app.js";
 import { ChatController } from "./chat-controller.js";
 import { DEFAULT_SERVER_ADDRESS } from "./components/connect-page.js";
 
-const USAGE = `usage: parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAME] [--token TOKEN]
-  an ADDRESS is host:port (line-delimited TCP), lp://host:port or ws://host:port/ws
+const USAGE = `usage: parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAME] [--token TOKEN] [--ca FILE]
+  an ADDRESS is host:port (line-delimited TCP), lp://host:port or ws://host:port/ws;
+                 over TLS: tls://host:port, lps://host:port or wss://host:port/ws
   ADDRESSES      one address, or the nodes of a cluster separated by commas:
                  127.0.0.1:8080,127.0.0.1:9080 connects to the first that answers and,
                  when that node goes away, reconnects to the next and resumes there with
@@ -34,6 +37,8 @@ const USAGE = `usage: parley-tui [--server ADDRESSES | ADDRESSES...] [--name NAM
   --token, -t    bearer token (JWT) for a server with --auth, sent at each connection;
                  default: the PARLEY_TOKEN environment variable (preferred: other local
                  users can read a command line)
+  --ca FILE      trust the CA certificate(s) in FILE (PEM) for TLS addresses, instead of
+                 Node's own CAs (NODE_EXTRA_CA_CERTS=FILE adds to those instead)
   --help, -h     show this help
 `;
 
@@ -45,6 +50,7 @@ function main(): number | Promise<number> {
         server: { type: "string", short: "s" },
         name: { type: "string", short: "n" },
         token: { type: "string", short: "t" },
+        ca: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       allowPositionals: true,
@@ -65,10 +71,22 @@ function main(): number | Promise<number> {
   const address = args.values.server ?? positional;
   const name = args.values.name;
   const token = args.values.token ?? (process.env.PARLEY_TOKEN || undefined);
+  let ca: Buffer | undefined;
+  if (args.values.ca !== undefined) {
+    try {
+      ca = readFileSync(args.values.ca);
+    } catch (err) {
+      process.stderr.write(`parley-tui: --ca: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
+  const tls = ca !== undefined ? { ca } : {};
   const controller = new ChatController(
     (addresses) =>
       new ParleyClient({
-        transport: failoverTransport(parseAddressList(addresses).map((a) => transportFor(a))),
+        transport: failoverTransport(
+          parseAddressList(addresses).map((a) => transportFor(a, undefined, tls)),
+        ),
         ...(name !== undefined && { name }),
         ...(token !== undefined && { token }),
       }),

@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "../core/index.js";
 import { silentLogger } from "../core/index.js";
 import type { MetricsExposition } from "../metrics/prometheus-metrics.js";
+import type { TlsListeners } from "../transports/tls-listeners.js";
 import { StaticFiles } from "./static-files.js";
 import { pagePolicy, withServersMeta } from "./web-servers.js";
 
@@ -26,6 +28,8 @@ export interface HttpServerOptions {
   metrics?: MetricsExposition;
   /** answers everything under /admin (the admin API: --admin-token); absent: 404 */
   admin?: { handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> };
+  /** HTTPS (and so WSS) instead of HTTP on this port */
+  tls?: TlsListeners;
   logger?: Logger;
 }
 
@@ -52,13 +56,24 @@ export class HttpServer {
       "referrer-policy": "no-referrer",
     };
     this.logger = options.logger ?? silentLogger;
-    this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => {
         this.logger.error({ err: String(err), url: req.url }, "http request failed");
         if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", "internal error\n");
         else res.destroy();
       });
-    });
+    };
+    const tls = options.tls;
+    if (tls) {
+      const server = createHttpsServer(
+        { ...tls.serverOptions(), requestTimeout: REQUEST_TIMEOUT_MS },
+        onRequest,
+      );
+      tls.register(server, "https");
+      this.server = server;
+    } else {
+      this.server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
+    }
     this.server.on("clientError", (_err, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
       else socket.destroy();

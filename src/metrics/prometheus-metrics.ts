@@ -59,6 +59,7 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly adminRequests: Counter<"action" | "status">;
   private readonly authSuccesses: Counter<"via">;
   private readonly authFailures: Counter<"reason">;
+  private readonly tls: TlsSeries;
 
   constructor(options: PrometheusMetricsOptions = {}) {
     const p = options.prefix ?? "parley_";
@@ -239,6 +240,7 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
     for (const reason of ["expired", "malformed", "bad_signature", "claims", "missing"]) {
       this.authFailures.inc({ reason }, 0);
     }
+    this.tls = tlsSeries(p, registers);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -341,4 +343,49 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   authFailed(reason: string): void {
     this.authFailures.inc({ reason });
   }
+
+  // ---------------------------------------------------------------- TLS (listeners, not core)
+
+  /** a TLS handshake on `listener` (tcp, tcp-lp, https) did not complete */
+  tlsHandshakeFailed(listener: string, reason: string): void {
+    this.tls.handshakeFailures.inc({ listener, reason });
+  }
+
+  /** a SIGHUP reload of the certificate and key: applied, or refused (the old pair stays) */
+  tlsReloaded(ok: boolean): void {
+    this.tls.reloads.inc({ result: ok ? "ok" : "failed" });
+  }
+
+  /** the certificate in use: its expiry */
+  tlsCertificateInUse(notAfter: Date): void {
+    this.tls.notAfter.set(notAfter.getTime() / 1000);
+  }
+}
+
+interface TlsSeries {
+  handshakeFailures: Counter<"listener" | "reason">;
+  reloads: Counter<"result">;
+  notAfter: Gauge;
+}
+
+function tlsSeries(p: string, registers: Registry[]): TlsSeries {
+  return {
+    handshakeFailures: new Counter({
+      name: `${p}tls_handshake_failures_total`,
+      help: "TLS handshakes that did not complete, by listener (tcp, tcp-lp, https) and reason (timeout, protocol: not TLS or a refused version, peer_rejected: the client sent an alert, typically not trusting the certificate, reset, other)",
+      labelNames: ["listener", "reason"],
+      registers,
+    }),
+    reloads: new Counter({
+      name: `${p}tls_reloads_total`,
+      help: "Certificate reloads (SIGHUP), by result: ok, or failed (the previous certificate stays in use)",
+      labelNames: ["result"],
+      registers,
+    }),
+    notAfter: new Gauge({
+      name: `${p}tls_certificate_not_after_seconds`,
+      help: "Expiry of the TLS certificate in use, seconds since the Unix epoch (0 without TLS)",
+      registers,
+    }),
+  };
 }

@@ -1,8 +1,10 @@
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import type { ChatServer, Logger } from "../core/index.js";
 import { silentLogger } from "../core/index.js";
 import type { Framing } from "./framing.js";
 import { TcpConnection } from "./tcp-connection.js";
+import type { TlsListeners } from "./tls-listeners.js";
 
 export interface TcpTransportOptions {
   host: string;
@@ -13,6 +15,11 @@ export interface TcpTransportOptions {
   maxFrameBytes: number;
   /** TCP keepalive idle time, ms (then 10 probes 1 s apart find a dead peer); 0 disables */
   keepAliveMs: number;
+  /**
+   * TLS on this port (instead of plain TCP): a socket reaches the chat server once its
+   * handshake is done, and is then the same Connection (framing, flow control, limits)
+   */
+  tls?: TlsListeners;
   logger?: Logger;
 }
 
@@ -27,7 +34,16 @@ export class TcpTransport {
     private readonly options: TcpTransportOptions,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.server = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+    const tls = options.tls;
+    if (tls) {
+      const server = createTlsServer({ ...tls.serverOptions(), noDelay: true }, (socket) =>
+        this.onSocket(socket),
+      );
+      tls.register(server, options.framing.kind);
+      this.server = server;
+    } else {
+      this.server = createServer({ noDelay: true }, (socket) => this.onSocket(socket));
+    }
     this.server.on("error", (err) => this.logger.error({ err: String(err) }, "tcp listener error"));
   }
 

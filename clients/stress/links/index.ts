@@ -9,12 +9,14 @@ export * from "./target-ports.js";
 export async function linkFactory(target: TransportTarget): Promise<LinkFactory> {
   switch (target.kind) {
     case "tcp":
-      return (sink, options) => new TcpLink(target.host, target.port, sink, options);
+      return (sink, options) => new TcpLink(target.host, target.port, sink, options, target.tls);
     case "ws": {
-      const url = `ws://${hostPart(target.host)}:${target.port}${target.path}`;
-      return (sink, options) => new WsLink(url, sink, options);
+      const scheme = target.tls ? "wss" : "ws";
+      const url = `${scheme}://${hostPart(target.host)}:${target.port}${target.path}`;
+      return (sink, options) => new WsLink(url, sink, options, target.tls);
     }
     case "socketio": {
+      if (target.tls) throw new Error("--tls is for the tcp and ws transports");
       const { SocketIoLink, loadSocketIo } = await import("./socketio-link.js");
       const io = await loadSocketIo();
       const url = `http://${hostPart(target.host)}:${target.port}`;

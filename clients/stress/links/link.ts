@@ -70,6 +70,8 @@ export interface TransportTarget {
   ports?: readonly number[];
   /** WebSocket path (ws) */
   path: string;
+  /** TLS (tcp: TLS on the line port; ws: wss://); `ca` trusted instead of Node's CAs */
+  tls?: { ca?: Buffer };
 }
 
 export type LinkFactory = (sink: LinkSink, options: LinkOptions) => Link;

@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { scanEvent } from "./event-scan.js";
 import type { Link, LinkOptions, LinkSink, RoomRef } from "./link.js";
 
@@ -8,7 +9,8 @@ const MAX_PARTIAL_LINE = 1024 * 1024;
 /**
  * The original protocol over TCP: one JSON object per line. Everything queued in one tick of the
  * load engine leaves in a single socket write; input is decoded as latin1 (a byte copy) and split
- * on `\n` in place, each line classified by scanEvent without JSON parsing.
+ * on `\n` in place, each line classified by scanEvent without JSON parsing. With `tls`, the same
+ * over TLS (the handshake is part of connecting; what is sent before it completes waits for it).
  */
 export class TcpLink implements Link {
   private readonly socket: Socket;
@@ -22,8 +24,12 @@ export class TcpLink implements Link {
     port: number,
     private readonly sink: LinkSink,
     private readonly options: LinkOptions,
+    tls?: { ca?: Buffer },
   ) {
-    this.socket = connect({ host, port, noDelay: true });
+    this.socket = tls
+      ? connectTls({ host, port, ...(tls.ca !== undefined && { ca: tls.ca }) })
+      : connect({ host, port, noDelay: true });
+    if (tls) this.socket.setNoDelay(true);
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.socket.on("error", (err: NodeJS.ErrnoException) => {
       this.failure ??= err.code ?? err.message;

@@ -27,8 +27,10 @@ export class WsLink implements Link {
     url: string,
     private readonly sink: LinkSink,
     private readonly options: LinkOptions,
+    tls?: { ca?: Buffer },
   ) {
     this.ws = new WebSocket(url, {
+      ...(tls?.ca !== undefined && { ca: tls.ca }),
       perMessageDeflate: false,
       skipUTF8Validation: true,
       generateMask: zeroMask,

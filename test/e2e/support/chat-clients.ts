@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { connect as connectTls, type ConnectionOptions as TlsOptions } from "node:tls";
 import WebSocket from "ws";
 import type { Command, Event } from "../../../src/protocol/index.js";
 import {
@@ -112,13 +113,23 @@ abstract class TcpClient extends EventClient {
   }
 }
 
+/** A TCP socket to 127.0.0.1:`port`, over TLS when `tls` is given, once it is usable. */
+async function openSocket(port: number, tls?: TlsOptions): Promise<Socket> {
+  const s =
+    tls === undefined
+      ? connect({ host: "127.0.0.1", port })
+      : connectTls({ host: "127.0.0.1", port, servername: "localhost", ...tls });
+  const ready = tls === undefined ? "connect" : "secureConnect";
+  await new Promise<void>((resolve, reject) => s.once(ready, resolve).once("error", reject));
+  return s;
+}
+
 /** The original protocol: JSON lines on TCP. */
 export class LineClient extends TcpClient {
   private rest = "";
-  static async open(port: number): Promise<LineClient> {
-    const s = connect({ host: "127.0.0.1", port });
-    await new Promise<void>((resolve, reject) => s.once("connect", resolve).once("error", reject));
-    return new LineClient(s);
+  /** `tls`: over TLS, with these client options (e.g. the test CA as `ca`) */
+  static async open(port: number, tls?: TlsOptions): Promise<LineClient> {
+    return new LineClient(await openSocket(port, tls));
   }
   private constructor(socket: Socket) {
     super(socket);
@@ -137,10 +148,8 @@ export class LineClient extends TcpClient {
 /** 4-byte big-endian length, then UTF-8 JSON, on TCP. */
 export class LpClient extends TcpClient {
   private readonly framer = new LengthPrefixedFramer(16 * 1024 * 1024);
-  static async open(port: number): Promise<LpClient> {
-    const s = connect({ host: "127.0.0.1", port });
-    await new Promise<void>((resolve, reject) => s.once("connect", resolve).once("error", reject));
-    return new LpClient(s);
+  static async open(port: number, tls?: TlsOptions): Promise<LpClient> {
+    return new LpClient(await openSocket(port, tls));
   }
   private constructor(socket: Socket) {
     super(socket);
@@ -170,7 +179,11 @@ export class WsClient extends EventClient {
     options: WebSocket.ClientOptions = {},
     path = "/ws",
   ): Promise<WsClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, options);
+    return WsClient.openUrl(`ws://127.0.0.1:${port}${path}`, options);
+  }
+  /** e.g. wss://localhost:PORT/ws with the test CA in `options.ca` */
+  static async openUrl(url: string, options: WebSocket.ClientOptions = {}): Promise<WsClient> {
+    const ws = new WebSocket(url, options);
     // Listening before `open`: the first event may come in the same packet as the handshake.
     const client = new WsClient(ws);
     await new Promise<void>((resolve, reject) => ws.once("open", resolve).once("error", reject));
