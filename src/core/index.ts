@@ -10,3 +10,5 @@ export * from "./middleware.js";
 export * from "./counter-metrics.js";
 export * from "./token-bucket.js";
 export * from "./dedup.js";
+export * from "./external-publisher.js";
+export * from "./room-events.js";

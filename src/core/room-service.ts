@@ -144,6 +144,7 @@ export class RoomService implements CatchUpHost {
     );
     const joined = this.participation(room, session, "joined");
     this.ctx.membership.publish(room, joined);
+    this.ctx.events.presence(room.name, joined);
     const { presence, cluster } = this.ctx;
     if (presence !== undefined && cluster !== undefined) {
       presence.directory.join(room.name, session.userId, session.name).then(
@@ -185,6 +186,7 @@ export class RoomService implements CatchUpHost {
 
   private announceLeave(session: Session, room: Room, left: EncodedEvent): void {
     this.ctx.membership.publish(room, left);
+    this.ctx.events.presence(room.name, left);
     const { presence, cluster } = this.ctx;
     if (presence !== undefined && cluster !== undefined) {
       presence.directory.leave(room.name, session.userId).then(
@@ -360,6 +362,7 @@ export class RoomService implements CatchUpHost {
         ts: this.ctx.clock.now(),
       });
       this.ctx.membership.publish(room, left);
+      this.ctx.events.presence(r.room, left);
       // on behalf of the dead node, so that every node's copy of its members loses this one
       this.ctx.cluster?.publishRoomEvent(r.room, "p", left.json, r.node);
     }
