@@ -3,7 +3,13 @@
  * to the chat core. main.ts adds the process concerns (argv, signals, exit codes).
  */
 import type { AddressInfo } from "node:net";
-import type { ConnectionMiddleware, Logger, Metrics, RoomSpec } from "./core/index.js";
+import type {
+  ConnectionMiddleware,
+  Logger,
+  Metrics,
+  RoomSpec,
+  TokenVerifier,
+} from "./core/index.js";
 import { ChatServer, loggingMiddleware } from "./core/index.js";
 import { perIpLimitMiddleware } from "./middleware/per-ip-limits.js";
 import type { Config } from "./config.js";
@@ -17,6 +23,9 @@ import { RedisDirectory } from "./bus/redis-directory.js";
 import { randomId } from "./core/ids.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
+import { DeviceMetrics } from "./metrics/device-metrics.js";
+import { MqttBridge } from "./bridge/mqtt-bridge.js";
+import { UdpEndpoint } from "./transports/udp-endpoint.js";
 
 export interface AppOptions {
   config: Config;
@@ -26,12 +35,19 @@ export interface AppOptions {
   metrics?: Metrics;
   /** extra middleware, run after the built-in logging and per-IP limit (e.g. an auth hook) */
   middleware?: readonly ConnectionMiddleware[];
+  /**
+   * checks bearer tokens; the UDP endpoint publishes only with one, and MQTT ingest then requires
+   * a token in every device message
+   */
+  tokenVerifier?: TokenVerifier;
 }
 
 export interface App {
   readonly chat: ChatServer;
   /** bound ports, by transport (absent when that transport is off) */
-  readonly ports: { tcp?: number; lp?: number; http?: number };
+  readonly ports: { tcp?: number; lp?: number; http?: number; udp?: number };
+  /** the MQTT bridge, when --mqtt is set */
+  readonly mqtt: MqttBridge | undefined;
   /** what GET /metrics serves */
   readonly metrics: PrometheusMetrics;
   /**
@@ -40,6 +56,9 @@ export interface App {
    * (3) wait for queued output to flush and sockets to close, cutting those still open after
    * `shutdownGraceMs`; (4) close the message store (the chat server committed the last batch
    * in step 2); (5) close the HTTP server, which answered /readyz with 503 meanwhile.
+   * The device integrations fit in: the UDP endpoint closes and MQTT ingest unsubscribes in
+   * step 1 (no device message arrives once the chat server stops); the MQTT bridge delivers its
+   * queued publications (the last leaves included) during step 3, within the same grace.
    */
   stop(): Promise<void>;
 }
@@ -97,8 +116,35 @@ export async function startApp(options: AppOptions): Promise<App> {
     );
   }
 
+  // Device integrations (MQTT bridge, UDP endpoint), both off by default.
+  const deviceMetrics =
+    config.mqtt.url !== null || config.udp.port !== null
+      ? new DeviceMetrics(prometheus.registry)
+      : undefined;
+  let mqtt: MqttBridge | undefined;
+  if (config.mqtt.url !== null) {
+    mqtt = new MqttBridge({
+      url: config.mqtt.url,
+      prefix: config.mqtt.prefix,
+      ingest: config.mqtt.ingest,
+      queueMax: config.mqtt.queueMax,
+      ...(cluster !== undefined && { clientId: `parley-${cluster.nodeId}-${randomId(6)}` }),
+      events: chat.events,
+      publisher: chat.external,
+      maxPayloadBytes: config.limits.maxLineBytes,
+      ratePerSec: config.limits.ratePerSec,
+      rateBurst: config.limits.rateBurst,
+      verifier: options.tokenVerifier,
+      clock: chat.clock,
+      logger,
+      metrics: deviceMetrics!,
+    });
+    mqtt.start();
+  }
+  let udp: UdpEndpoint | undefined;
+
   const transports: TcpTransport[] = [];
-  const ports: { tcp?: number; lp?: number; http?: number } = {};
+  const ports: { tcp?: number; lp?: number; http?: number; udp?: number } = {};
   let http: HttpServer | undefined;
   let ws: WebSocketTransport | undefined;
   const listen = async (
@@ -128,7 +174,11 @@ export async function startApp(options: AppOptions): Promise<App> {
         port: config.httpPort,
         webRoot: config.webRoot,
         webServers: config.webServers,
-        readiness: () => chat.readiness(),
+        readiness: () => {
+          // The bridge is optional: reported, never a reason to be unready.
+          const r = chat.readiness();
+          return mqtt === undefined ? r : { ready: r.ready, detail: `${r.detail}${mqtt.status}\n` };
+        },
         metrics: prometheus,
         logger,
       });
@@ -142,8 +192,26 @@ export async function startApp(options: AppOptions): Promise<App> {
       ports.http = (await http.start()).port;
       ws.start();
     }
+    if (config.udp.port !== null) {
+      udp = new UdpEndpoint({
+        host: config.host,
+        port: config.udp.port,
+        maxDatagramBytes: config.udp.maxBytes,
+        ratePerIp: config.udp.ratePerIp,
+        burstPerIp: config.udp.burstPerIp,
+        globalRate: config.udp.globalRate,
+        publisher: chat.external,
+        verifier: options.tokenVerifier,
+        clock: chat.clock,
+        logger,
+        metrics: deviceMetrics!,
+      });
+      ports.udp = (await udp.start()).port;
+    }
   } catch (err) {
     for (const t of transports) t.stopAccepting();
+    await udp?.stop();
+    await mqtt?.stop(0);
     await http?.stop();
     await chat.stop();
     await cluster?.bus.stop();
@@ -157,6 +225,9 @@ export async function startApp(options: AppOptions): Promise<App> {
       rooms: options.rooms.length,
       store: store?.description ?? "off",
       bus: cluster !== undefined ? `${cluster.bus.description} (node ${cluster.nodeId})` : "memory",
+      mqtt: config.mqtt.url ?? "off",
+      ...(mqtt !== undefined && { mqttIngest: config.mqtt.ingest }),
+      ...(udp !== undefined && { udpPublishing: options.tokenVerifier !== undefined }),
     },
     "parley listening",
   );
@@ -166,13 +237,20 @@ export async function startApp(options: AppOptions): Promise<App> {
     chat,
     ports,
     metrics: prometheus,
+    mqtt,
     stop() {
       stopping ??= (async () => {
         for (const t of transports) t.stopAccepting();
         ws?.stopAccepting();
+        await udp?.stop();
+        await mqtt?.stopIngest();
         await chat.stop();
         const grace = config.limits.shutdownGraceMs;
-        await Promise.all([...transports.map((t) => t.drain(grace)), ws?.drain(grace)]);
+        await Promise.all([
+          ...transports.map((t) => t.drain(grace)),
+          ws?.drain(grace),
+          mqtt?.stop(grace),
+        ]);
         await cluster?.bus.stop();
         await store?.close();
         await http?.stop();
