@@ -91,6 +91,7 @@ export class MqttBridge {
   private link: Link | undefined;
   private reconnectTimer: unknown;
   private stopped = false;
+  private warnedUnreachable = false;
   private ingesting: boolean;
   private drainWaiters: Array<() => void> = [];
 
@@ -190,6 +191,7 @@ export class MqttBridge {
     client.on("connect", () => {
       if (this.link !== link) return;
       link.connected = true;
+      this.warnedUnreachable = false;
       this.delay.reset();
       this.options.metrics.mqttUp(true);
       this.options.logger.info(
@@ -224,6 +226,14 @@ export class MqttBridge {
   private lost(link: Link): void {
     if (this.link !== link) return;
     this.link = undefined;
+    if (!link.connected && !this.warnedUnreachable) {
+      // once per outage; each further attempt is logged at debug (the "error" handler)
+      this.warnedUnreachable = true;
+      this.options.logger.warn(
+        { url: this.options.url, queued: this.queue.depth },
+        "mqtt broker unreachable: retrying with backoff",
+      );
+    }
     if (link.connected) {
       this.options.metrics.mqttUp(false);
       this.options.logger.warn(
