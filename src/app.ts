@@ -24,7 +24,7 @@ import { randomId } from "./core/ids.js";
 import { PrometheusMetrics } from "./metrics/prometheus-metrics.js";
 import { TeeMetrics } from "./metrics/tee-metrics.js";
 import { DeviceMetrics } from "./metrics/device-metrics.js";
-import { MqttBridge } from "./bridge/mqtt-bridge.js";
+import type { MqttBridge } from "./bridge/mqtt-bridge.js";
 import { UdpEndpoint } from "./transports/udp-endpoint.js";
 
 export interface AppOptions {
@@ -123,6 +123,8 @@ export async function startApp(options: AppOptions): Promise<App> {
       : undefined;
   let mqtt: MqttBridge | undefined;
   if (config.mqtt.url !== null) {
+    // loaded only when on: mqtt.js costs most of a second of start-up on a busy machine
+    const { MqttBridge } = await import("./bridge/mqtt-bridge.js");
     mqtt = new MqttBridge({
       url: config.mqtt.url,
       prefix: config.mqtt.prefix,
