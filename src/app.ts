@@ -3,7 +3,13 @@
  * to the chat core. main.ts adds the process concerns (argv, signals, exit codes).
  */
 import type { AddressInfo } from "node:net";
-import type { ConnectionMiddleware, Logger, Metrics, RoomSpec } from "./core/index.js";
+import type {
+  ConnectionMiddleware,
+  Logger,
+  Metrics,
+  RoomSpec,
+  TokenVerifier,
+} from "./core/index.js";
 import { ChatServer, loggingMiddleware } from "./core/index.js";
 import { perIpLimitMiddleware } from "./middleware/per-ip-limits.js";
 import type { Config } from "./config.js";
@@ -22,6 +28,9 @@ import { reloadRoomsFrom, type RoomsReloadOutcome } from "./rooms-reload.js";
 import { hasJwtKeys, loadJwtVerifier } from "./auth/load-jwt-verifier.js";
 import { TlsListeners, type TlsReloadResult } from "./transports/tls-listeners.js";
 import { loadTlsIdentity, type TlsFiles } from "./transports/tls-identity.js";
+import { DeviceMetrics } from "./metrics/device-metrics.js";
+import type { MqttBridge } from "./bridge/mqtt-bridge.js";
+import { UdpEndpoint } from "./transports/udp-endpoint.js";
 
 export interface AppOptions {
   config: Config;
@@ -31,12 +40,19 @@ export interface AppOptions {
   metrics?: Metrics;
   /** extra middleware, run after the built-in logging and per-IP limit (e.g. an auth hook) */
   middleware?: readonly ConnectionMiddleware[];
+  /**
+   * checks bearer tokens; the UDP endpoint publishes only with one, and MQTT ingest then requires
+   * a token in every device message
+   */
+  tokenVerifier?: TokenVerifier;
 }
 
 export interface App {
   readonly chat: ChatServer;
   /** bound ports, by transport (absent when that transport is off) */
-  readonly ports: { tcp?: number; lp?: number; http?: number };
+  readonly ports: { tcp?: number; lp?: number; http?: number; udp?: number };
+  /** the MQTT bridge, when --mqtt is set */
+  readonly mqtt: MqttBridge | undefined;
   /** what GET /metrics serves */
   readonly metrics: PrometheusMetrics;
   /**
@@ -45,6 +61,9 @@ export interface App {
    * (3) wait for queued output to flush and sockets to close, cutting those still open after
    * `shutdownGraceMs`; (4) close the message store (the chat server committed the last batch
    * in step 2); (5) close the HTTP server, which answered /readyz with 503 meanwhile.
+   * The device integrations fit in: the UDP endpoint closes and MQTT ingest unsubscribes in
+   * step 1 (no device message arrives once the chat server stops); the MQTT bridge delivers its
+   * queued publications (the last leaves included) during step 3, within the same grace.
    */
   stop(): Promise<void>;
   /**
@@ -86,7 +105,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const prometheus = new PrometheusMetrics();
   const metrics = options.metrics ? new TeeMetrics(prometheus, options.metrics) : prometheus;
   // Token verification: for chat connections (--auth), and for any other entry point taking tokens.
-  const tokenVerifier = hasJwtKeys(config.auth) ? await loadJwtVerifier(config.auth) : undefined;
+  // An embedder's verifier wins over the configured JWT keys.
+  const jwt = hasJwtKeys(config.auth) ? await loadJwtVerifier(config.auth) : undefined;
+  const tokenVerifier = options.tokenVerifier ?? jwt;
   // Read before anything opens: unreadable or mismatched files stop the start (exit 1).
   const tls =
     config.tls === null
@@ -132,8 +153,39 @@ export async function startApp(options: AppOptions): Promise<App> {
     );
   }
 
+  // Device integrations (MQTT bridge, UDP endpoint), both off by default.
+  const deviceMetrics =
+    config.mqtt.url !== null || config.udp.port !== null
+      ? new DeviceMetrics(prometheus.registry)
+      : undefined;
+  let mqtt: MqttBridge | undefined;
+  if (config.mqtt.url !== null) {
+    // loaded only when on: mqtt.js costs most of a second of start-up on a busy machine
+    const { MqttBridge } = await import("./bridge/mqtt-bridge.js");
+    mqtt = new MqttBridge({
+      url: config.mqtt.url,
+      prefix: config.mqtt.prefix,
+      ingest: config.mqtt.ingest,
+      queueMax: config.mqtt.queueMax,
+      ...(cluster !== undefined && { clientId: `parley-${cluster.nodeId}-${randomId(6)}` }),
+      events: chat.events,
+      publisher: chat.external,
+      maxPayloadBytes: config.limits.maxLineBytes,
+      ratePerSec: config.limits.ratePerSec,
+      rateBurst: config.limits.rateBurst,
+      // With a key configured (whatever --auth says) every device message needs a token;
+      // without one, the sender is the message's `u`.
+      verifier: tokenVerifier,
+      clock: chat.clock,
+      logger,
+      metrics: deviceMetrics!,
+    });
+    mqtt.start();
+  }
+  let udp: UdpEndpoint | undefined;
+
   const transports: TcpTransport[] = [];
-  const ports: { tcp?: number; lp?: number; http?: number } = {};
+  const ports: { tcp?: number; lp?: number; http?: number; udp?: number } = {};
   let http: HttpServer | undefined;
   let ws: WebSocketTransport | undefined;
 
@@ -218,7 +270,11 @@ export async function startApp(options: AppOptions): Promise<App> {
         port: config.httpPort,
         webRoot: config.webRoot,
         webServers: config.webServers,
-        readiness: () => chat.readiness(),
+        readiness: () => {
+          // The bridge is optional: reported, never a reason to be unready.
+          const r = chat.readiness();
+          return mqtt === undefined ? r : { ready: r.ready, detail: `${r.detail}${mqtt.status}\n` };
+        },
         metrics: prometheus,
         ...(tls !== undefined && { tls }),
         logger,
@@ -234,8 +290,27 @@ export async function startApp(options: AppOptions): Promise<App> {
       ports.http = (await http.start()).port;
       ws.start();
     }
+    if (config.udp.port !== null) {
+      udp = new UdpEndpoint({
+        host: config.host,
+        port: config.udp.port,
+        maxDatagramBytes: config.udp.maxBytes,
+        ratePerIp: config.udp.ratePerIp,
+        burstPerIp: config.udp.burstPerIp,
+        globalRate: config.udp.globalRate,
+        publisher: chat.external,
+        // UDP publishing always needs a token (any configured key), whatever --auth says
+        verifier: tokenVerifier,
+        clock: chat.clock,
+        logger,
+        metrics: deviceMetrics!,
+      });
+      ports.udp = (await udp.start()).port;
+    }
   } catch (err) {
     for (const t of transports) t.stopAccepting();
+    await udp?.stop();
+    await mqtt?.stop(0);
     await http?.stop();
     await chat.stop();
     await cluster?.bus.stop();
@@ -253,8 +328,11 @@ export async function startApp(options: AppOptions): Promise<App> {
       auth:
         config.auth.mode === "off"
           ? "off"
-          : `${config.auth.mode} (${tokenVerifier?.accepted.join(", ") ?? ""})`,
+          : `${config.auth.mode} (${jwt?.accepted.join(", ") ?? "embedded verifier"})`,
       tls: tls === undefined ? "off" : `serial ${tls.identity.serialNumber}`,
+      mqtt: config.mqtt.url ?? "off",
+      ...(mqtt !== undefined && { mqttIngest: config.mqtt.ingest }),
+      ...(udp !== undefined && { udpPublishing: tokenVerifier !== undefined }),
     },
     "parley listening",
   );
@@ -267,13 +345,20 @@ export async function startApp(options: AppOptions): Promise<App> {
     reloadRooms,
     drain,
     drained,
+    mqtt,
     stop() {
       stopping ??= (async () => {
         for (const t of transports) t.stopAccepting();
         ws?.stopAccepting();
+        await udp?.stop();
+        await mqtt?.stopIngest();
         await chat.stop();
         const grace = config.limits.shutdownGraceMs;
-        await Promise.all([...transports.map((t) => t.drain(grace)), ws?.drain(grace)]);
+        await Promise.all([
+          ...transports.map((t) => t.drain(grace)),
+          ws?.drain(grace),
+          mqtt?.stop(grace),
+        ]);
         await cluster?.bus.stop();
         await store?.close();
         await http?.stop();

@@ -14,6 +14,7 @@ import type { RetentionPolicy } from "./core/index.js";
 import type { AuthMode } from "./core/session-auth.js";
 import { hasJwtKeys, type JwtKeySettings } from "./auth/load-jwt-verifier.js";
 import { DEFAULT_CLOCK_TOLERANCE_MS, MIN_SECRET_BYTES } from "./auth/jwt-verifier.js";
+import { validTopicPrefix } from "./bridge/mqtt-topics.js";
 
 export interface Config {
   host: string;
@@ -70,6 +71,33 @@ export interface Config {
   tls: { certPath: string; keyPath: string } | null;
   /** a TLS handshake not done this long after connecting is cut, ms */
   tlsHandshakeTimeoutMs: number;
+  /** the MQTT bridge (off by default) */
+  mqtt: MqttSettings;
+  /** the UDP endpoint (off by default) */
+  udp: UdpSettings;
+}
+
+export interface MqttSettings {
+  /** broker URL (mqtt://, mqtts://, ws://, wss://); null: the bridge is off */
+  url: string | null;
+  /** topic prefix: PREFIX/rooms/ROOM/{messages,presence,in} */
+  prefix: string;
+  /** post device messages from PREFIX/rooms/ROOM/in into ROOM */
+  ingest: boolean;
+  /** publications kept while the broker is away; past it the oldest is dropped */
+  queueMax: number;
+}
+
+export interface UdpSettings {
+  /** null: off */
+  port: number | null;
+  /** larger datagrams are dropped, bytes */
+  maxBytes: number;
+  /** datagrams/s per source address, and burst */
+  ratePerIp: number;
+  burstPerIp: number;
+  /** datagrams/s over all sources (burst twice that); 0 = no global cap */
+  globalRate: number;
 }
 
 /** The bundled rooms: the original server's 24, in its own file name. */
@@ -346,6 +374,92 @@ export const SETTINGS: readonly Setting[] = [
     get: (c) => c.tlsHandshakeTimeoutMs,
     set: (c, v) => void (c.tlsHandshakeTimeoutMs = v as number),
   },
+  {
+    flag: "mqtt",
+    env: "PARLEY_MQTT_URL",
+    kind: "string",
+    doc: "MQTT bridge: broker URL (mqtt://HOST:1883, mqtts://, ws://, wss://); room messages and presence are published under --mqtt-prefix; the server starts and keeps retrying while the broker is away; `off` disables",
+    get: (c) => c.mqtt.url,
+    set: (c, v) => {
+      const raw = v as string;
+      if (raw === "off") return void (c.mqtt.url = null);
+      if (!/^(mqtts?|wss?|tcp|ssl):\/\/./.test(raw)) {
+        throw new ConfigError(`--mqtt: "${raw}" is not an mqtt://, mqtts://, ws:// or wss:// URL`);
+      }
+      c.mqtt.url = raw;
+    },
+  },
+  {
+    flag: "mqtt-prefix",
+    env: "PARLEY_MQTT_PREFIX",
+    kind: "string",
+    doc: "MQTT topic prefix: PREFIX/rooms/ROOM/messages, .../presence, .../in",
+    get: (c) => c.mqtt.prefix,
+    set: (c, v) => {
+      if (!validTopicPrefix(v as string)) {
+        throw new ConfigError(
+          "--mqtt-prefix: topic levels without +, # or a leading $, and no leading, trailing or double /",
+        );
+      }
+      c.mqtt.prefix = v as string;
+    },
+  },
+  {
+    flag: "mqtt-ingest",
+    env: "PARLEY_MQTT_INGEST",
+    kind: "switch",
+    doc: "post device messages from PREFIX/rooms/ROOM/in into ROOM (a shared subscription: one node of a cluster takes each); env: true/false",
+    get: (c) => c.mqtt.ingest,
+    set: (c, v) => void (c.mqtt.ingest = v as boolean),
+  },
+  {
+    flag: "mqtt-queue",
+    env: "PARLEY_MQTT_QUEUE",
+    kind: "count",
+    doc: "MQTT publications kept while the broker is away; past it the oldest is dropped (counted)",
+    get: (c) => c.mqtt.queueMax,
+    set: (c, v) => void (c.mqtt.queueMax = v as number),
+  },
+  {
+    flag: "udp-port",
+    env: "PARLEY_UDP_PORT",
+    kind: "port",
+    doc: "UDP endpoint: ping, and send_message with a token (needs --jwt-secret, --jwt-secret-file or --jwks, whatever --auth says); `off` disables",
+    get: (c) => c.udp.port,
+    set: (c, v) => void (c.udp.port = v as number | null),
+  },
+  {
+    flag: "udp-max-bytes",
+    env: "PARLEY_UDP_MAX_BYTES",
+    kind: "count",
+    doc: "largest datagram accepted, bytes; larger ones are dropped",
+    get: (c) => c.udp.maxBytes,
+    set: (c, v) => void (c.udp.maxBytes = v as number),
+  },
+  {
+    flag: "udp-rate-per-ip",
+    env: "PARLEY_UDP_RATE_PER_IP",
+    kind: "count",
+    doc: "datagrams/s per source address (token bucket rate); more are dropped",
+    get: (c) => c.udp.ratePerIp,
+    set: (c, v) => void (c.udp.ratePerIp = v as number),
+  },
+  {
+    flag: "udp-burst-per-ip",
+    env: "PARLEY_UDP_BURST_PER_IP",
+    kind: "count",
+    doc: "datagrams one source address may send at once (bucket size)",
+    get: (c) => c.udp.burstPerIp,
+    set: (c, v) => void (c.udp.burstPerIp = v as number),
+  },
+  {
+    flag: "udp-global-rate",
+    env: "PARLEY_UDP_GLOBAL_RATE",
+    kind: "count",
+    doc: "datagrams/s over all sources (burst twice that); more are dropped; 0 = no global cap",
+    get: (c) => c.udp.globalRate,
+    set: (c, v) => void (c.udp.globalRate = v as number),
+  },
   limit(
     "max-connections",
     "maxConnections",
@@ -486,6 +600,8 @@ export function defaultConfig(): Config {
     auth: { mode: "off", clockToleranceMs: DEFAULT_CLOCK_TOLERANCE_MS },
     tls: null,
     tlsHandshakeTimeoutMs: 10_000,
+    mqtt: { url: null, prefix: "parley", ingest: false, queueMax: 10_000 },
+    udp: { port: null, maxBytes: 1_200, ratePerIp: 20, burstPerIp: 40, globalRate: 1_000 },
   };
 }
 
@@ -596,6 +712,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Con
   }
   if (config.tlsHandshakeTimeoutMs < 1) {
     throw new ConfigError("--tls-handshake-timeout-ms: must be at least 1");
+  }
+  if (config.mqtt.queueMax < 1) throw new ConfigError("--mqtt-queue: must be at least 1");
+  if (config.mqtt.ingest && config.mqtt.url === null) {
+    throw new ConfigError("--mqtt-ingest: needs --mqtt URL");
+  }
+  const u = config.udp;
+  if (u.maxBytes < 64 || u.maxBytes > 65_507) {
+    throw new ConfigError("--udp-max-bytes: 64 to 65507 (the largest UDP payload)");
+  }
+  if (u.ratePerIp < 1 || u.burstPerIp < 1) {
+    throw new ConfigError("--udp-rate-per-ip and --udp-burst-per-ip must be at least 1");
   }
   if (config.nodeId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(config.nodeId)) {
     throw new ConfigError("--node-id: 1 to 64 letters, digits, _ or -");

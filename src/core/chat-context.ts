@@ -5,6 +5,7 @@ import type { Limits } from "./limits.js";
 import type { Membership } from "./membership.js";
 import type { MessageLog } from "./message-log.js";
 import type { Clock, Logger, Metrics } from "./ports.js";
+import type { RoomEvents } from "./room-events.js";
 import type { RoomManager } from "./room-manager.js";
 import type { UserRegistry } from "./user-registry.js";
 
@@ -27,4 +28,6 @@ export interface ChatContext {
   readonly cluster: ClusterLog | undefined;
   /** the other nodes' members and the cluster's names, on a cluster node */
   readonly presence: ClusterPresence | undefined;
+  /** what bridges see of the rooms (this node's own events only) */
+  readonly events: RoomEvents;
 }

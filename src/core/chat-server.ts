@@ -39,7 +39,9 @@ import type {
 } from "./ports.js";
 import { silentLogger, systemClock } from "./ports.js";
 import { RoomManager, type RoomsChange, type RoomSpec } from "./room-manager.js";
+import { RoomEvents } from "./room-events.js";
 import { RoomService } from "./room-service.js";
+import { ExternalPublisher } from "./external-publisher.js";
 import type { LogEntry } from "./room-stream.js";
 import { type EndCode, PEER_CLOSED, Session, type SessionHost } from "./session.js";
 import { SessionAuth, type SessionAuthOptions } from "./session-auth.js";
@@ -112,6 +114,10 @@ export class ChatServer implements SessionHost {
   readonly membership: Membership;
   /** room streams: offsets, durability, recent tail, history */
   readonly log: MessageLog;
+  /** this node's room events, for bridges (see RoomEvents) */
+  readonly events: RoomEvents;
+  /** posts into rooms by posters that are not sessions (devices: MQTT, UDP) */
+  readonly external: ExternalPublisher;
   private readonly logger: Logger;
   private readonly ctx: ChatContext;
   private readonly messages: MessageService;
@@ -149,6 +155,7 @@ export class ChatServer implements SessionHost {
       ...(options.middleware ?? []),
       ...(this.auth !== undefined ? [this.auth.middleware()] : []),
     ]);
+    const events = (this.events = new RoomEvents(this.logger));
     // The services are made below on a context that holds the log; the log calls them back.
     let messages: MessageService | undefined;
     let roomService: RoomService | undefined;
@@ -161,6 +168,7 @@ export class ChatServer implements SessionHost {
       retention: options.retention ?? { maxMessages: 0, maxAgeMs: 0 },
       deliver: (entry: LogEntry) => messages!.deliver(entry),
       onFailed: (entries: readonly LogEntry[], err: unknown) => messages!.failed(entries, err),
+      committed: (entries: readonly LogEntry[]) => events.committed(entries),
     };
     let cluster: ClusterLog | undefined;
     let presence: ClusterPresence | undefined;
@@ -197,10 +205,12 @@ export class ChatServer implements SessionHost {
       log: this.log,
       cluster,
       presence,
+      events,
     };
     this.messages = messages = new MessageService(this.ctx);
     this.roomService = roomService = new RoomService(this.ctx);
     this.names = new NameService(this.ctx);
+    this.external = new ExternalPublisher(this.ctx, () => this.accepting);
     const l = this.limits;
     this.publicLimits = {
       historyPageMax: l.historyPageMax,

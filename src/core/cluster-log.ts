@@ -3,7 +3,7 @@ import { EncodedEvent } from "../protocol/index.js";
 import { entryOf, type MessageFields, MessageLog, type MessageLogOptions } from "./message-log.js";
 import type { Bus, MessageStore, StreamState } from "./ports.js";
 import { RoomSequencer, type SequencerHost } from "./room-sequencer.js";
-import type { LogEntry, RoomStream } from "./room-stream.js";
+import type { LogEntry, Receipt, RoomStream } from "./room-stream.js";
 import type { Session } from "./session.js";
 
 export interface ClusterLogOptions extends MessageLogOptions {
@@ -25,6 +25,7 @@ interface Pending {
   room: string;
   fields: MessageFields;
   sender: Session | undefined;
+  receipt: Receipt | undefined;
 }
 
 /**
@@ -162,8 +163,13 @@ export class ClusterLog extends MessageLog implements SequencerHost {
 
   // ------------------------------------------------------------------ sending
 
-  submit(room: string, fields: MessageFields, sender: Session | undefined): void {
-    this.batch.push({ room, fields, sender });
+  submit(
+    room: string,
+    fields: MessageFields,
+    sender: Session | undefined,
+    receipt?: Receipt,
+  ): void {
+    this.batch.push({ room, fields, sender, receipt });
     if (!this.sealScheduled) this.scheduleSeal();
   }
 
@@ -192,21 +198,26 @@ export class ClusterLog extends MessageLog implements SequencerHost {
     this.cluster.store.appendNext(items.map((i) => ({ room: i.room, ...i.fields }))).then(
       (offsets) => {
         this.cluster.metrics.storeCommitted(items.length, performance.now() - started);
-        items.forEach((item, k) => {
+        const entries = items.map((item, k) => {
           const entry = entryOf(
             { room: item.room, offset: offsets[k]!, ...item.fields },
             item.sender,
           );
+          entry.receipt = item.receipt;
           this.publish(entry);
           this.live.get(item.room)?.accept(entry);
+          return entry;
         });
+        this.committedHere(entries);
         this.inFlight = false;
         this.seal();
       },
       (err: unknown) => {
-        const entries = items.map((i) =>
-          entryOf({ room: i.room, offset: 0, ...i.fields }, i.sender),
-        );
+        const entries = items.map((i) => {
+          const entry = entryOf({ room: i.room, offset: 0, ...i.fields }, i.sender);
+          entry.receipt = i.receipt;
+          return entry;
+        });
         this.appendFailed(entries, err);
         this.cluster.onFailed(entries, err);
         this.inFlight = false;

@@ -11,3 +11,5 @@ export * from "./counter-metrics.js";
 export * from "./token-bucket.js";
 export * from "./dedup.js";
 export * from "./drain.js";
+export * from "./external-publisher.js";
+export * from "./room-events.js";

@@ -1,6 +1,6 @@
 import type { EncodedEvent } from "../protocol/index.js";
 import { entryOf, type MessageFields, MessageLog } from "./message-log.js";
-import type { EventHolder, LogEntry } from "./room-stream.js";
+import type { EventHolder, LogEntry, Receipt } from "./room-stream.js";
 import type { Session } from "./session.js";
 
 /**
@@ -26,10 +26,19 @@ export class LocalLog extends MessageLog {
   /** when the last commit started (clock ms) */
   private lastCommitAt = -Infinity;
 
-  submit(room: string, fields: MessageFields, sender: Session | undefined): void {
+  submit(
+    room: string,
+    fields: MessageFields,
+    sender: Session | undefined,
+    receipt?: Receipt,
+  ): void {
     const entry = this.append(room, fields, sender);
+    entry.receipt = receipt;
     this.options.deliver(entry);
-    if (this.store === undefined) entry.sender = undefined; // nothing left to tell it
+    if (this.store === undefined) {
+      entry.sender = undefined; // nothing left to tell it
+      this.committedHere([entry]);
+    }
   }
 
   /** Assigns the message its offset, keeps it in the tail, queues it for the next commit. */
@@ -94,7 +103,7 @@ export class LocalLog extends MessageLog {
           e.sender = undefined; // stored: nothing left to tell it
         }
         for (const e of entries) this.stream(e.msg.room).evict(this.tailSize);
-        this.finish(undefined, undefined);
+        this.finish(undefined, () => this.committedHere(entries));
       },
       (err: unknown) => this.failed(err),
     );

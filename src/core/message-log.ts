@@ -2,7 +2,7 @@ import type { UserMessageEvent } from "../protocol/index.js";
 import { EncodedEvent } from "../protocol/index.js";
 import { randomId } from "./ids.js";
 import type { Session } from "./session.js";
-import { type EventHolder, type LogEntry, RoomStream } from "./room-stream.js";
+import { type EventHolder, type LogEntry, type Receipt, RoomStream } from "./room-stream.js";
 import type {
   Clock,
   Logger,
@@ -34,6 +34,11 @@ export interface MessageLogOptions {
   deliver(entry: LogEntry): void;
   /** told about messages that could not be stored (they reached nobody) */
   onFailed(entries: readonly LogEntry[], err: unknown): void;
+  /**
+   * Messages this node accepted are now stored, in commit order (those of other cluster nodes
+   * are not reported here): what a bridge publishes, each message by the one node it came in on.
+   */
+  committed?(entries: readonly LogEntry[]): void;
 }
 
 /** Rows deleted per room per retention step, so trimming never stalls the event loop long. */
@@ -105,8 +110,34 @@ export abstract class MessageLog {
     return s;
   }
 
-  /** Accepts a message; it is delivered (`deliver`) once it has its offset and is stored. */
-  abstract submit(room: string, fields: MessageFields, sender: Session | undefined): void;
+  /**
+   * Accepts a message; it is delivered (`deliver`) once it has its offset and is stored. A
+   * `receipt` is told the outcome.
+   */
+  abstract submit(
+    room: string,
+    fields: MessageFields,
+    sender: Session | undefined,
+    receipt?: Receipt,
+  ): void;
+
+  /**
+   * Messages this node accepted are stored: their receipts, then `committed`. Never throws: it
+   * runs inside the commit path, which a listener's bug must not stall.
+   */
+  protected committedHere(entries: readonly LogEntry[]): void {
+    try {
+      for (const e of entries) {
+        const r = e.receipt;
+        if (r === undefined) continue;
+        e.receipt = undefined;
+        r.stored(e);
+      }
+      this.options.committed?.(entries);
+    } catch (err) {
+      this.options.logger.error({ err: String(err) }, "a commit listener failed");
+    }
+  }
 
   /** Whether events delivered now must wait for a commit; if so, under which generation. */
   get holdingGen(): number {

@@ -84,6 +84,9 @@ export class MessageService {
     for (const e of entries) {
       const { key, cid, room } = e.msg;
       if (key !== undefined && cid !== undefined) this.ctx.recentIds.forget(key, cid);
+      const receipt = e.receipt;
+      e.receipt = undefined;
+      receipt?.failed(err);
       e.sender?.sendError(
         ErrorCode.STORE_UNAVAILABLE,
         `the message could not be stored (${String(err)}); it was not delivered: send it again`,

@@ -144,6 +144,7 @@ export class RoomService implements CatchUpHost {
     );
     const joined = this.participation(room, session, "joined");
     this.ctx.membership.publish(room, joined);
+    this.ctx.events.presence(room.name, joined);
     const { presence, cluster } = this.ctx;
     if (presence !== undefined && cluster !== undefined) {
       presence.directory.join(room.name, session.userId, session.name).then(
@@ -185,6 +186,7 @@ export class RoomService implements CatchUpHost {
 
   private announceLeave(session: Session, room: Room, left: EncodedEvent): void {
     this.ctx.membership.publish(room, left);
+    this.ctx.events.presence(room.name, left);
     this.leaveDirectory(session, room, left);
   }
 
@@ -216,7 +218,10 @@ export class RoomService implements CatchUpHost {
       session.deliver(closed);
       session.deliver(left);
       membership.remove(session, room);
-      if (live) this.leaveDirectory(session, room, left);
+      if (live) {
+        this.ctx.events.presence(room.name, left);
+        this.leaveDirectory(session, room, left);
+      }
     }
     this.maybeIdle(room);
     return members.length;
@@ -389,6 +394,7 @@ export class RoomService implements CatchUpHost {
         ts: this.ctx.clock.now(),
       });
       this.ctx.membership.publish(room, left);
+      this.ctx.events.presence(r.room, left);
       // on behalf of the dead node, so that every node's copy of its members loses this one
       this.ctx.cluster?.publishRoomEvent(r.room, "p", left.json, r.node);
     }

@@ -13,6 +13,19 @@ export interface LogEntry {
    * sender's session has ended, and must not keep the session with them.
    */
   sender: Session | undefined;
+  /**
+   * told once the message is stored (or could not be): how a poster that is not a session (a
+   * device, see ExternalPublisher) learns the outcome. Cleared once told.
+   */
+  receipt?: Receipt | undefined;
+}
+
+/** The outcome of one message, for a poster that waits for it (see LogEntry.receipt). */
+export interface Receipt {
+  /** stored, with its offset; on this node it is delivered, or held for delivery in order */
+  stored(entry: LogEntry): void;
+  /** not stored and delivered to nobody */
+  failed(err: unknown): void;
 }
 
 /**

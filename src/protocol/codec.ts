@@ -34,7 +34,7 @@ const UNSTORABLE_ALL = /[\0\p{Cs}]/gu;
  * Text as it will be stored and replayed: U+0000 and unpaired surrogates (which JSON escapes can
  * carry, but UTF-8 and PostgreSQL cannot) become U+FFFD, so live delivery and replay show the same.
  */
-function wellFormed(text: string): string {
+export function wellFormed(text: string): string {
   return UNSTORABLE.test(text) ? text.replace(UNSTORABLE_ALL, "\uFFFD") : text;
 }
 
