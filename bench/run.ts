@@ -31,10 +31,13 @@ const DRIVER_CPU = 1;
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio, parley-tls (default: all
-                          but parley-tls)
+  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio, parley-tls, parley-auth,
+                          parley-tls-auth (default: all but the last three)
   --tls                   also run parley-tls: Parley's line TCP over TLS, with a self-signed
                           certificate made with openssl for the run (same as listing parley-tls)
+  --auth                  also run parley-auth: Parley's line TCP with --auth required, every
+                          user sending an HS256 token in its hello; with --tls also
+                          parley-tls-auth (both on)
   --scenarios LIST        of ceiling, seed, idle, fanout (default: all)
   --quick                 short version: seed 5 s, ceiling 2 s steps, idle 2,000, fanout 1,000 x 5 s
   --seed-duration S       default 20
@@ -68,11 +71,21 @@ function parleyHasHttpPort(): boolean {
   return help.includes("--http-port");
 }
 
-/** Parley's line TCP with TLS on, the certificate `cert` (made for the run). */
-function parleyTls(cert: BenchCert, httpPort: boolean): ServerDef {
+/** The HS256 secret of the auth columns (a benchmark's, not a secret). */
+const BENCH_JWT_SECRET = "parley-bench-secret-of-at-least-32-bytes";
+
+/**
+ * Parley's line TCP with TLS on (the certificate `cert`, made for the run) and/or token
+ * authentication required (every user sends a token in its hello).
+ */
+function parleySecured(cert: BenchCert | undefined, auth: boolean, httpPort: boolean): ServerDef {
+  const id = `parley${cert ? "-tls" : ""}${auth ? "-auth" : ""}`;
+  const label = `Parley TCP${cert ? "+TLS" : ""}${auth ? "+auth" : ""}`;
+  const tlsArgs = cert ? ["--tls-cert", cert.certPath, "--tls-key", cert.keyPath] : [];
+  const authArgs = auth ? ["--auth", "required", "--jwt-secret", BENCH_JWT_SECRET] : [];
   return {
-    id: "parley-tls",
-    label: "Parley TCP+TLS",
+    id,
+    label,
     transport: "tcp",
     args: (p) => [
       "--import",
@@ -81,13 +94,14 @@ function parleyTls(cert: BenchCert, httpPort: boolean): ServerDef {
       "--port",
       String(p),
       ...(httpPort ? ["--http-port", "off"] : []),
-      "--tls-cert",
-      cert.certPath,
-      "--tls-key",
-      cert.keyPath,
+      ...tlsArgs,
+      ...authArgs,
       ...PARLEY_FLAGS,
     ],
-    stressArgs: ["--tls", "--ca", cert.certPath],
+    stressArgs: [
+      ...(cert ? ["--tls", "--ca", cert.certPath] : []),
+      ...(auth ? ["--jwt-secret", BENCH_JWT_SECRET] : []),
+    ],
   };
 }
 
@@ -186,6 +200,7 @@ async function main(): Promise<number> {
       attempts: { type: "string" },
       "max-others": { type: "string" },
       tls: { type: "boolean" },
+      auth: { type: "boolean" },
     },
   });
   if (values.help) {
@@ -234,13 +249,19 @@ async function main(): Promise<number> {
   const httpPort = parleyHasHttpPort();
   const all = servers(httpPort);
   const wantedServers = (values.servers ?? all.map((s) => s.id).join(",")).split(",");
-  if (values.tls === true && !wantedServers.includes("parley-tls"))
-    wantedServers.push("parley-tls");
+  const want = (id: string): void => void (wantedServers.includes(id) || wantedServers.push(id));
+  if (values.tls === true) want("parley-tls");
+  if (values.auth === true) want("parley-auth");
+  if (values.tls === true && values.auth === true) want("parley-tls-auth");
   let cert: BenchCert | undefined;
-  if (wantedServers.includes("parley-tls")) {
+  if (wantedServers.some((s) => s.startsWith("parley-tls"))) {
     cert = makeBenchCert();
     process.once("exit", () => cert?.remove());
-    all.push(parleyTls(cert, httpPort));
+  }
+  if (cert && wantedServers.includes("parley-tls")) all.push(parleySecured(cert, false, httpPort));
+  if (wantedServers.includes("parley-auth")) all.push(parleySecured(undefined, true, httpPort));
+  if (cert && wantedServers.includes("parley-tls-auth")) {
+    all.push(parleySecured(cert, true, httpPort));
   }
   for (const s of wantedServers) {
     if (!all.some((d) => d.id === s)) throw new Error(`unknown server ${s}`);

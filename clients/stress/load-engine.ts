@@ -23,6 +23,8 @@ export interface EngineOptions {
   otherServerPids?: readonly number[];
   /** a connection not logged in and joined after this long counts as failed, ms */
   setupTimeoutMs: number;
+  /** a bearer token for user `index` (a server with --auth): sent in a hello before any join */
+  token?: (index: number) => Promise<string>;
 }
 
 /** Membership of a room a user asked to join: not asked, pending, or confirmed at a sequence. */
@@ -54,6 +56,7 @@ export class User implements LinkSink {
     readonly rooms: readonly RoomRef[],
     factory: LinkFactory,
     onSettled: (ok: boolean) => void,
+    private readonly token?: string,
   ) {
     this.since = new Float64Array(engine.rooms.length).fill(NOT_ASKED);
     this.settle = onSettled;
@@ -65,7 +68,7 @@ export class User implements LinkSink {
   }
 
   onLogin(): void {
-    if (this.engine.options.extensions) this.link.hello();
+    if (this.engine.options.extensions || this.token !== undefined) this.link.hello(this.token);
     if (this.rooms.length === 0) return this.becomeReady();
     for (const r of this.rooms) {
       this.since[r.index] = PENDING;
@@ -247,14 +250,22 @@ export class LoadEngine {
     this.inFlight++;
     try {
       let user: User | undefined;
+      const token = await this.options.token?.(this.users.length);
       const ok = await new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => resolve(false), this.options.setupTimeoutMs);
         const index = this.users.length;
         const factory = this.factories[serverOfUser(index, this.factories.length)]!;
-        user = new User(this, index, rooms, factory, (ok) => {
-          clearTimeout(timer);
-          resolve(ok);
-        });
+        user = new User(
+          this,
+          index,
+          rooms,
+          factory,
+          (ok) => {
+            clearTimeout(timer);
+            resolve(ok);
+          },
+          token,
+        );
         this.users.push(user);
       });
       if (!ok) {

@@ -1,3 +1,4 @@
+import { SignJWT } from "jose";
 import type { RoomRef } from "./links/index.js";
 import { describe, LoadEngine, sleep, type User } from "./load-engine.js";
 import type { Measurement } from "./measurement.js";
@@ -36,6 +37,7 @@ export async function runScenario(o: StressOptions, hooks: RunHooks = {}): Promi
     setupTimeoutMs: o.setupTimeoutMs,
     ...(o.serverPid !== undefined && { serverPid: o.serverPid }),
     ...(o.otherServerPids !== undefined && { otherServerPids: o.otherServerPids }),
+    ...(o.jwtSecret !== undefined && { token: userTokens(o.jwtSecret) }),
   });
   const state: { phase: string; fraction: number | undefined } = {
     phase: "connecting",
@@ -384,4 +386,16 @@ async function runCeiling(
       stopReason,
     },
   };
+}
+
+/** Signs user i a token for a server with --auth (subject `stress-i`, valid 12 hours). */
+function userTokens(secret: string): (index: number) => Promise<string> {
+  const key = new TextEncoder().encode(secret);
+  return (index) =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(`stress-${index}`)
+      .setIssuedAt()
+      .setExpirationTime("12h")
+      .sign(key);
 }

@@ -58,6 +58,9 @@ Connection:
   --tls                         over TLS: tcp on the server's TLS line port, ws as wss://
   --ca FILE                     with --tls: trust the CA certificate(s) in FILE (PEM) instead of
                                 Node's CAs (for a server with a private or self-signed certificate)
+  --jwt-secret S                a server with --auth: each user sends a token signed with this
+                                HS256 secret (subject stress-N) in a hello before joining;
+                                default: the PARLEY_JWT_SECRET environment variable if set
   --original-only               send only original commands (default)
   --extensions                  also send the extension hello, and count error/slow_down events
   --server-pid PID[,PID...]     read this process's CPU and RSS from /proc (several: summed)
@@ -88,6 +91,7 @@ export function parseStressArgs(argv: readonly string[]): ParsedStressArgs | "he
     path: { type: "string" },
     tls: { type: "boolean" },
     ca: { type: "string" },
+    "jwt-secret": { type: "string" },
     "original-only": { type: "boolean" },
     extensions: { type: "boolean" },
     "server-pid": { type: "string" },
@@ -123,6 +127,8 @@ export function parseStressArgs(argv: readonly string[]): ParsedStressArgs | "he
     },
     extensions: values.extensions === true,
   };
+  const secret = values["jwt-secret"] ?? process.env.PARLEY_JWT_SECRET;
+  if (typeof secret === "string" && secret !== "") options.jwtSecret = secret;
   if (typeof values.ca === "string" && values.tls !== true) throw new Error("--ca goes with --tls");
   if (values.tls === true) {
     if (kind === "socketio") throw new Error("--tls is for the tcp and ws transports");

@@ -65,6 +65,11 @@ export interface StressOptions {
   setupTimeoutMs: number;
   /** seed for the pseudo-random parts (ramp's initial send delays) */
   randomSeed: number;
+  /**
+   * HS256 secret of a server with --auth: each user signs itself a token (subject `stress-N`,
+   * valid 12 h) and sends it in a hello before joining
+   */
+  jwtSecret?: string;
 }
 
 export function defaultPort(kind: TransportTarget["kind"]): number {

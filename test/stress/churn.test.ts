@@ -12,7 +12,7 @@ import { RawClient, type ChurnTransport } from "./churn-clients.js";
  * over every transport, then the server must hold no session, socket or heap for any of them.
  *
  * The server runs as its own process (its heap and RSS are its own), pinned to the last core,
- * with a test-only preload (server-preload.ts) that runs a full GC on SIGUSR2; heap and session
+ * with a test-only preload (server-preload.ts) that runs a full GC on SIGWINCH (SIGUSR2 drains the server); heap and session
  * figures come from the server's own /metrics, RSS and open descriptors from /proc.
  */
 
@@ -217,7 +217,7 @@ describe("connection churn against a Parley process", () => {
 
   async function forceGc(): Promise<void> {
     const marker = `gc-done ${++gcCount}\n`;
-    process.kill(server.pid, "SIGUSR2");
+    process.kill(server.pid, "SIGWINCH");
     const deadline = Date.now() + 10_000;
     while (!server.stderr().includes(marker)) {
       assert.ok(Date.now() < deadline, `no "${marker.trim()}" from the server: ${server.stderr()}`);

@@ -3,7 +3,7 @@
  * `node --expose-gc --import tsx --import ./test/stress/server-preload.ts src/main.ts ...`.
  * Never part of the product: Parley has no GC hook of its own.
  *
- * - On SIGUSR2 it runs a full garbage collection, then writes `gc-done N` (N counts from 1) to
+ * - On SIGWINCH (a signal a daemon never gets otherwise; SIGUSR2 drains Parley) it runs a full garbage collection, then writes `gc-done N` (N counts from 1) to
  *   stderr, so a test can read a settled heap from the server's own /metrics.
  * - It exits once the process that started it is gone (checked every second), so a test killed
  *   by the runner's timeout leaves no server behind.
@@ -11,7 +11,7 @@
 const collect = globalThis.gc;
 if (collect === undefined) throw new Error("server-preload: start node with --expose-gc");
 let done = 0;
-process.on("SIGUSR2", () => {
+process.on("SIGWINCH", () => {
   // Two passes: the first can leave objects whose finalizers or weak callbacks free more.
   collect();
   collect();

@@ -45,8 +45,11 @@ export interface LinkOptions {
 }
 
 export interface Link {
-  /** Opts in to protocol extensions (never called in original-only mode). */
-  hello(): void;
+  /**
+   * Opts in to protocol extensions (never called in original-only mode, unless with a token);
+   * `token` (a JWT) goes in the hello for a server with --auth
+   */
+  hello(token?: string): void;
   join(room: RoomRef): void;
   /** Queues a send_message; nothing is written before flush(). */
   send(room: RoomRef, payload: string): void;

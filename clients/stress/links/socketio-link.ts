@@ -67,8 +67,8 @@ export class SocketIoLink implements Link {
     sink.onClose(this.failure);
   }
 
-  hello(): void {
-    this.socket.emit("hello", { v: 1 });
+  hello(token?: string): void {
+    this.socket.emit("hello", token === undefined ? { v: 1 } : { v: 1, tok: token });
   }
 
   join(room: RoomRef): void {

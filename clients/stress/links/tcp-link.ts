@@ -68,8 +68,11 @@ export class TcpLink implements Link {
     this.out += room.sendPrefix + payload + '"}\r\n';
   }
 
-  hello(): void {
-    this.out += '{"_ct":"hello","v":1}\r\n';
+  hello(token?: string): void {
+    this.out +=
+      token === undefined
+        ? '{"_ct":"hello","v":1}\r\n'
+        : `{"_ct":"hello","v":1,"tok":${JSON.stringify(token)}}\r\n`;
     this.flush();
   }
 

@@ -67,8 +67,12 @@ export class WsLink implements Link {
     this.ws.send(text);
   }
 
-  hello(): void {
-    this.write('{"_ct":"hello","v":1}');
+  hello(token?: string): void {
+    this.write(
+      token === undefined
+        ? '{"_ct":"hello","v":1}'
+        : `{"_ct":"hello","v":1,"tok":${JSON.stringify(token)}}`,
+    );
     this.flush();
   }
 
