@@ -156,8 +156,24 @@ export class Tmux {
     return read().trim();
   }
 
-  /** Stops the tmux server (and with it every program in its windows) and removes the dir. */
+  /**
+   * Stops every program in its windows, then the tmux server, and removes the dir. kill-server
+   * alone only sends SIGHUP, which a Parley server takes as "reload" and survives: each pane's
+   * process group gets SIGTERM first.
+   */
   close(): void {
+    try {
+      for (const pid of this.run("list-panes", "-a", "-F", "#{pane_pid}").split("\n")) {
+        if (!/^\d+$/.test(pid.trim())) continue;
+        try {
+          process.kill(-Number(pid.trim()), "SIGTERM");
+        } catch {
+          // that pane's programs are already gone
+        }
+      }
+    } catch {
+      // no tmux server left
+    }
     try {
       this.run("kill-server");
     } catch {
