@@ -8,7 +8,7 @@
  * actions (re-read the rooms file(s), then the TLS certificate and key); SIGUSR2 drains (see App.drain), then exits 0.
  */
 import { ConfigError, helpText, loadConfig } from "./config.js";
-import { createLogger } from "./logger.js";
+import { createLogger, flushLogs } from "./logger.js";
 import { loadRooms, RoomsConfigError } from "./room-catalog.js";
 import { type App, startApp } from "./app.js";
 import type { Logger } from "./core/index.js";
@@ -130,7 +130,8 @@ function onHangup(
 }
 
 main().then(
-  (code) => process.exit(code),
+  // flushLogs first: exiting with a log write in flight to a closed pipe would hang (see there)
+  (code) => void flushLogs().then(() => process.exit(code)),
   (err: unknown) => {
     process.stderr.write(`parley: fatal: ${String((err as Error)?.stack ?? err)}\n`);
     process.exit(1);
