@@ -1,7 +1,11 @@
 import type { StressReport } from "../clients/stress/index.js";
+import type { RustStressReport } from "./rust-stress.js";
 
-/** One server's reports, by scenario; a string is why that run has no report. */
-export type ServerResults = Record<string, StressReport | string>;
+/**
+ * One server's reports, by scenario: the stress tool's, or (scenario rust-stress) the Rust
+ * original's stress_test's; a string is why that run has no report.
+ */
+export type ServerResults = Record<string, StressReport | RustStressReport | string>;
 
 export interface Column {
   id: string;
@@ -21,7 +25,12 @@ interface Row {
 
 const report = (r: ServerResults, scenario: string): StressReport | undefined => {
   const x = r[scenario];
-  return typeof x === "object" ? x : undefined;
+  return typeof x === "object" && !("kind" in x) ? x : undefined;
+};
+
+const rustStress = (r: ServerResults): RustStressReport | undefined => {
+  const x = r["rust-stress"];
+  return typeof x === "object" && "kind" in x ? x : undefined;
 };
 
 export const ROWS: Row[] = [
@@ -68,6 +77,32 @@ export const ROWS: Row[] = [
     digits: 1,
     value: (r) => report(r, "fanout")?.result.latencyMs.p99,
   },
+  {
+    label: "stress_test: server CPU s",
+    higherIsBetter: false,
+    digits: 1,
+    value: (r) => rustStress(r)?.serverCpuS,
+  },
+  {
+    label: "stress_test: server peak RSS MB",
+    higherIsBetter: false,
+    digits: 1,
+    value: (r) => rustStress(r)?.serverPeakRssMB,
+  },
+  {
+    label: "stress_test: users reached",
+    higherIsBetter: true,
+    digits: 0,
+    ratio: false,
+    value: (r) => rustStress(r)?.usersReached,
+  },
+  {
+    label: "stress_test: errors printed",
+    higherIsBetter: false,
+    digits: 0,
+    ratio: false,
+    value: (r) => rustStress(r)?.errors,
+  },
 ];
 
 const num = (v: number | undefined, digits: number): string =>
@@ -76,23 +111,30 @@ const num = (v: number | undefined, digits: number): string =>
     : v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /**
- * The comparison table: one column per server, then, for each server, how many times better it is
- * than the baseline (Socket.IO) on that row ("3.2x" = better, "0.5x" = worse; lower-is-better rows
- * are inverted so that the ratio always reads the same way).
+ * The comparison table: one column per server, then, for each baseline present (in the order
+ * given, e.g. Socket.IO then the Rust original) and each other server, how many times better that
+ * server is than the baseline on that row ("3.2x" = better, "0.5x" = worse; lower-is-better rows
+ * are inverted so that the ratio always reads the same way). A missing baseline adds no columns.
  */
-export function comparisonTable(columns: Column[], baselineId: string, markdown: boolean): string {
-  const baseline = columns.find((c) => c.id === baselineId);
-  const others = baseline ? columns.filter((c) => c !== baseline) : [];
+export function comparisonTable(
+  columns: Column[],
+  baselineIds: readonly string[],
+  markdown: boolean,
+): string {
+  const pairs = baselineIds.flatMap((id) => {
+    const baseline = columns.find((c) => c.id === id);
+    return baseline ? columns.filter((c) => c !== baseline).map((c) => ({ c, baseline })) : [];
+  });
   const header = [
     "metric",
     ...columns.map((c) => c.label),
-    ...others.map((c) => `${c.label} vs ${baseline!.label}`),
+    ...pairs.map(({ c, baseline }) => `${c.label} vs ${baseline.label}`),
   ];
   const rows = ROWS.map((row) => {
     const values = columns.map((c) => row.value(c.results));
-    const base = baseline ? row.value(baseline.results) : undefined;
-    const ratios = others.map((c) => {
+    const ratios = pairs.map(({ c, baseline }) => {
       const v = row.value(c.results);
+      const base = row.value(baseline.results);
       if (v === undefined || base === undefined || row.ratio === false) return "-";
       const ratio = row.higherIsBetter ? v / base : base / v;
       return Number.isFinite(ratio) ? `${ratio.toFixed(1)}x` : "-";

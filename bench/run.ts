@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: Parley side by side with the servers a Node developer would otherwise pick.
+ * `npm run bench`: Parley side by side with the servers a Node developer would otherwise pick,
+ * and with the Rust original it is wire-compatible with.
  * Each server (Parley over line TCP and over WebSocket, the plain `ws` peer, the Socket.IO peer,
- * and with `--tls` Parley over line TCP with TLS)
+ * the Rust original's release build, and with `--tls` Parley over line TCP with TLS)
  * is started fresh for each load, pinned to core 0 (`taskset -c 0`); the stress tool drives it
- * from core 1 (`taskset -c 1`) and reads its CPU and RSS from /proc. One table, with ratios to
- * Socket.IO, is printed at the end. A server or transport that cannot be reached is skipped with a
- * note. See `--help` for the options that shorten a run.
+ * from core 1 (`taskset -c 1`) and reads its CPU and RSS from /proc. Scenario rust-stress runs the
+ * original's own stress_test instead (see rust-stress.ts). One table, with ratios to Socket.IO and
+ * to the Rust original, is printed at the end. A server or transport that cannot be reached, or a
+ * scenario a server cannot take part in, is skipped with a note. See `--help` for the options that
+ * shorten a run.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
@@ -18,10 +21,18 @@ import type { StressReport } from "../clients/stress/index.js";
 import { comparisonTable, type Column, type ServerResults } from "./bench-table.js";
 import { loadMark, othersPercent, waitForQuiet } from "./machine-load.js";
 import {
+  RUST_PEER_DIR,
+  RUST_PORT,
+  RUST_STRESS_FULL_S,
+  runRustStress,
+  type RustStressReport,
+} from "./rust-stress.js";
+import {
   freePort,
   PARLEY_LOAD_FLAGS as PARLEY_FLAGS,
+  portFree,
   runPinned,
-  startServer,
+  startCommand,
   type ServerProcess,
 } from "./server-process.js";
 import { type BenchCert, makeBenchCert } from "./tls-cert.js";
@@ -31,21 +42,30 @@ const DRIVER_CPU = 1;
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio, parley-tls, parley-auth,
-                          parley-tls-auth (default: all but the last three)
+  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio, rust, parley-tls,
+                          parley-auth, parley-tls-auth (default: all but the last three).
+                          rust: the Rust original's release build, which can only listen on
+                          :${RUST_PORT} (skipped with a note while that port is busy), from
+                          ${RUST_PEER_DIR}
   --tls                   also run parley-tls: Parley's line TCP over TLS, with a self-signed
                           certificate made with openssl for the run (same as listing parley-tls)
   --auth                  also run parley-auth: Parley's line TCP with --auth required, every
                           user sending an HS256 token in its hello; with --tls also
                           parley-tls-auth (both on)
-  --scenarios LIST        of ceiling, seed, idle, fanout (default: all)
-  --quick                 short version: seed 5 s, ceiling 2 s steps, idle 2,000, fanout 1,000 x 5 s
+  --scenarios LIST        of ceiling, seed, idle, fanout, rust-stress (default: all but rust-stress)
+                          rust-stress: the Rust original's own stress_test (2,400 users by 180 s)
+                          against each server that speaks its protocol over plain line TCP
+                          (parley-tcp, rust), each in turn on :${RUST_PORT}; server CPU s, peak RSS
+  --quick                 short version: seed 5 s, ceiling 2 s steps, idle 2,000, fanout 1,000 x 5 s,
+                          rust-stress 30 s
   --seed-duration S       default 20
   --ceiling-step S        default 5
   --ceiling-max-steps N   default 30
   --idle-users N          default 15000
   --fanout-users N        default 5000
   --fanout-duration S     default 20
+  --rust-stress-seconds S default ${RUST_STRESS_FULL_S} (its whole ramp and 20 s at 2,400 users)
+  --baselines LIST        servers the ratio columns compare with, in order (socketio,rust)
   --attempts N            runs disturbed by other processes are repeated, at most N in all (3)
   --max-others PCT        a run during which other processes used more than PCT% of a core is
                           disturbed (10); before each run, wait (up to 10 min) for them to go quiet
@@ -59,9 +79,28 @@ interface ServerDef {
   transport: "tcp" | "ws" | "socketio";
   /** node arguments for a server listening on `port`, or why it cannot run */
   args(port: number): string[] | string;
+  /** the program to run instead of node (then `args` are its own); default node */
+  exec?: string;
+  /** the only port it can listen on (checked free before each start); default a free one */
+  fixedPort?: number;
+  /** it speaks the original protocol over plain line TCP: the Rust stress_test can drive it */
+  originalTcp?: boolean;
   /** more arguments for the stress tool (TLS and the CA to trust) */
   stressArgs?: string[];
 }
+
+/** The Rust original (release build, no flags: port, rooms and threads are compiled in). */
+const RUST: ServerDef = {
+  id: "rust",
+  label: "Rust original",
+  transport: "tcp",
+  exec: `${RUST_PEER_DIR}/server`,
+  args: () =>
+    existsSync(`${RUST_PEER_DIR}/server`) ? [] : `no release build at ${RUST_PEER_DIR}/server`,
+  fixedPort: RUST_PORT,
+  originalTcp: true,
+  stressArgs: ["--original-only"],
+};
 
 /** Whether this Parley has a WebSocket endpoint yet: its --help lists --http-port. */
 function parleyHasHttpPort(): boolean {
@@ -120,6 +159,7 @@ function servers(httpPort: boolean): ServerDef[] {
         ...(httpPort ? ["--http-port", "off"] : []),
         ...PARLEY_FLAGS,
       ],
+      originalTcp: true,
     },
     {
       id: "parley-ws",
@@ -159,6 +199,7 @@ function servers(httpPort: boolean): ServerDef[] {
         String(p),
       ],
     },
+    RUST,
   ];
 }
 
@@ -201,6 +242,8 @@ async function main(): Promise<number> {
       "max-others": { type: "string" },
       tls: { type: "boolean" },
       auth: { type: "boolean" },
+      "rust-stress-seconds": { type: "string" },
+      baselines: { type: "string" },
     },
   });
   if (values.help) {
@@ -244,8 +287,18 @@ async function main(): Promise<number> {
       "8",
     ],
   };
+  const rustStressS = Number(
+    opt(
+      "rust-stress-seconds",
+      String(RUST_STRESS_FULL_S),
+      quick ? "30" : String(RUST_STRESS_FULL_S),
+    ),
+  );
+  if (!(rustStressS > 0)) throw new Error("--rust-stress-seconds must be a positive number");
   const wantedScenarios = (values.scenarios ?? Object.keys(loads).join(",")).split(",");
-  for (const s of wantedScenarios) if (!loads[s]) throw new Error(`unknown scenario ${s}`);
+  for (const s of wantedScenarios) {
+    if (!loads[s] && s !== RUST_STRESS) throw new Error(`unknown scenario ${s}`);
+  }
   const httpPort = parleyHasHttpPort();
   const all = servers(httpPort);
   const wantedServers = (values.servers ?? all.map((s) => s.id).join(",")).split(",");
@@ -283,7 +336,10 @@ async function main(): Promise<number> {
           log(`(other processes still use ${quiet.toFixed(0)}% of a core)`);
         log(`${def.label}: ${scenario} ...`);
         const before = loadMark();
-        outcome = await measure(def, scenario, loads[scenario]!, progress);
+        outcome =
+          scenario === RUST_STRESS
+            ? await measureRustStress(def, rustStressS)
+            : await measure(def, scenario, loads[scenario]!, progress);
         outcome.othersPct = othersPercent(before, loadMark());
         if (outcome.othersPct <= maxOthers || typeof outcome.result === "string") break;
         log(
@@ -296,22 +352,30 @@ async function main(): Promise<number> {
         if (outcome!.fatal) break;
         continue;
       }
-      notes.push(...notesOf(def.label, outcome!.result));
+      notes.push(
+        ...("kind" in outcome!.result
+          ? rustStressNotes(def.label, outcome!.result, rustStressS)
+          : notesOf(def.label, outcome!.result)),
+      );
       if (outcome!.othersPct > maxOthers) {
         notes.push(
           `${def.label} ${scenario}: other processes used ${outcome!.othersPct.toFixed(0)}% of a core during the run: figures disturbed`,
         );
       }
-      log(`${def.label}: ${scenario}: ${summary(outcome!.result)}`);
+      log(
+        `${def.label}: ${scenario}: ${"kind" in outcome!.result ? rustStressSummary(outcome!.result) : summary(outcome!.result)}`,
+      );
     }
   }
 
-  const table = comparisonTable(columns, "socketio", values.markdown === true);
+  const baselines = (values.baselines ?? "socketio,rust").split(",");
+  const table = comparisonTable(columns, baselines, values.markdown === true);
+  const baselineLabels = baselines.map((id) => all.find((d) => d.id === id)?.label ?? id);
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   const out = [
     "",
     `Parley benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} x ${cpu}`,
-    `servers pinned to core ${SERVER_CPU}, load generator to core ${DRIVER_CPU}; ratios: times better than Socket.IO`,
+    `servers pinned to core ${SERVER_CPU}, load generator to core ${DRIVER_CPU}; ratios: times better than ${baselineLabels.join(", than ")}`,
     "",
     table,
     "",
@@ -327,9 +391,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
+const RUST_STRESS = "rust-stress";
+
 interface RunOutcome {
   /** the report, or why there is none */
-  result: StressReport | string;
+  result: StressReport | RustStressReport | string;
   /** true when the server cannot run at all (skip its other scenarios) */
   fatal: boolean;
   /** CPU used by other processes during the run, % of one core */
@@ -343,19 +409,9 @@ async function measure(
   load: string[],
   progress: boolean,
 ): Promise<RunOutcome> {
-  const port = await freePort();
-  const args = def.args(port);
-  if (typeof args === "string") return { result: `skipped: ${args}`, fatal: true, othersPct: 0 };
-  let server: ServerProcess;
-  try {
-    server = await startServer(args, SERVER_CPU, port);
-  } catch (err) {
-    return {
-      result: `skipped: did not start: ${(err as Error).message}`,
-      fatal: true,
-      othersPct: 0,
-    };
-  }
+  const started = await start(def, def.fixedPort);
+  if ("result" in started) return started;
+  const { server, port } = started;
   try {
     if (def.transport === "ws" && !(await wsAnswers(port))) {
       return {
@@ -396,6 +452,84 @@ async function measure(
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * Starts `def` pinned to the server core, on `port` (else a free one), or says why not. A server
+ * that must have a port which is busy is skipped for this scenario only (the port may be free
+ * again later), not fatally.
+ */
+async function start(
+  def: ServerDef,
+  port: number | undefined,
+): Promise<{ server: ServerProcess; port: number } | RunOutcome> {
+  if (port !== undefined && !(await portFree(port))) {
+    return {
+      result: `skipped: port ${port} is in use by another process (this run needs it)`,
+      fatal: false,
+      othersPct: 0,
+    };
+  }
+  const p = port ?? (await freePort());
+  const args = def.args(p);
+  if (typeof args === "string") return { result: `skipped: ${args}`, fatal: true, othersPct: 0 };
+  try {
+    const argv = def.exec ? [def.exec, ...args] : [process.execPath, ...args];
+    return { server: await startCommand(argv, SERVER_CPU, p), port: p };
+  } catch (err) {
+    return {
+      result: `skipped: did not start: ${(err as Error).message}`,
+      fatal: true,
+      othersPct: 0,
+    };
+  }
+}
+
+/** One fresh server process on :8080, the Rust original's stress_test against it for `seconds`. */
+async function measureRustStress(def: ServerDef, seconds: number): Promise<RunOutcome> {
+  if (!def.originalTcp) {
+    return {
+      result: "skipped: stress_test speaks only the original protocol over plain line TCP",
+      fatal: false,
+      othersPct: 0,
+    };
+  }
+  if (!existsSync(`${RUST_PEER_DIR}/stress_test`)) {
+    return {
+      result: `skipped: no stress_test build at ${RUST_PEER_DIR}`,
+      fatal: false,
+      othersPct: 0,
+    };
+  }
+  const started = await start(def, RUST_PORT);
+  if ("result" in started) return started;
+  try {
+    return {
+      result: await runRustStress(started.server.pid, seconds, DRIVER_CPU),
+      fatal: false,
+      othersPct: 0,
+    };
+  } catch (err) {
+    return { result: `stress_test failed: ${(err as Error).message}`, fatal: false, othersPct: 0 };
+  } finally {
+    await started.server.stop();
+  }
+}
+
+function rustStressNotes(label: string, r: RustStressReport, seconds: number): string[] {
+  const notes = [
+    `${label} rust-stress: stress_test for ${r.durationS} s${seconds < RUST_STRESS_FULL_S ? ` (shortened from ${RUST_STRESS_FULL_S} s)` : ""}, ${r.usersReached} users reached; server RSS ${r.serverStartRssMB} MB before the first user`,
+  ];
+  if (r.errors > 0)
+    notes.push(`${label} rust-stress: ${r.errors} error lines, first: ${r.firstError}`);
+  if (r.exitedClean > 0) {
+    notes.push(`${label} rust-stress: the server closed ${r.exitedClean} users' connections`);
+  }
+  return notes;
+}
+
+function rustStressSummary(r: RustStressReport): string {
+  return `${r.usersReached} users, server CPU ${r.serverCpuS} s, peak RSS ${r.serverPeakRssMB} MB, ${r.errors} errors`;
 }
 
 function notesOf(label: string, r: StressReport): string[] {

@@ -49,20 +49,46 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * Whether nothing listens on `port` on any address: binding 0.0.0.0:PORT fails while anything
+ * (IPv4 or a dual-stack IPv6 socket) holds it. For servers with a fixed port (the Rust original's
+ * 8080), checked before starting them so that a busy port is a clear skip, not a measurement of
+ * whatever else answers there.
+ */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen({ host: "0.0.0.0", port }, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
  * Starts `node ARGS` under `taskset -c CPU` (taskset execs node, so the child's pid is node's, the
  * pid whose /proc the stress tool reads), or unpinned when `cpu` is undefined, and resolves once
  * `port` accepts connections.
  */
-export async function startServer(
+export function startServer(
   nodeArgs: string[],
   cpu: number | undefined,
   port: number,
   timeoutMs = 20_000,
 ): Promise<ServerProcess> {
+  return startCommand([process.execPath, ...nodeArgs], cpu, port, timeoutMs);
+}
+
+/**
+ * Starts any program (`argv[0]`, e.g. the Rust original's binary) the way startServer starts node:
+ * under `taskset -c CPU` (which execs it: the pid is the program's), resolved once `port` accepts
+ * connections, stopped with SIGTERM (SIGKILL after 5 s).
+ */
+export async function startCommand(
+  argv: string[],
+  cpu: number | undefined,
+  port: number,
+  timeoutMs = 20_000,
+): Promise<ServerProcess> {
   const [command, args] =
-    cpu === undefined
-      ? [process.execPath, nodeArgs]
-      : ["taskset", ["-c", String(cpu), process.execPath, ...nodeArgs]];
+    cpu === undefined ? [argv[0]!, argv.slice(1)] : ["taskset", ["-c", String(cpu), ...argv]];
   const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => {
