@@ -1,28 +1,14 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runScript, type ScriptRun } from "./stress-helpers.js";
 import { describe, it } from "node:test";
 import type { ClusterColumn } from "../../bench/cluster-table.js";
 import { parseRedisInfo, redisDelta } from "../../bench/redis-stats.js";
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/cluster.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    // SIGINT: the benchmark stops what it started before it exits
-    const timer = setTimeout(() => child.kill("SIGINT"), 100_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function bench(args: string[]): Promise<ScriptRun> {
+  return runScript("bench/cluster.ts", args, { timeoutMs: 100_000, killSignal: "SIGINT" });
 }
 
 async function adapterInstalled(): Promise<boolean> {

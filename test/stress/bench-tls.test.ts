@@ -1,22 +1,9 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { runScript, type ScriptRun } from "./stress-helpers.js";
 import { describe, it } from "node:test";
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function bench(args: string[]): Promise<ScriptRun> {
+  return runScript("bench/run.ts", args, { timeoutMs: 60_000 });
 }
 
 describe("npm run bench -- --tls", () => {

@@ -1,30 +1,15 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { App } from "../../src/app.js";
 import type { StressReport } from "../../clients/stress/index.js";
 import { defaultConfig } from "../../src/config.js";
 import { startTestApp } from "../e2e/support/test-app.js";
-import { assertLossless } from "./stress-helpers.js";
+import { assertLossless, runScript, type ScriptRun } from "./stress-helpers.js";
 
-function stress(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "clients/stress/main.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, PARLEY_JWT_SECRET: "", ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function stress(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ScriptRun> {
+  return runScript("clients/stress/main.ts", args, {
+    timeoutMs: 30_000,
+    env: { ...process.env, PARLEY_JWT_SECRET: "", ...env },
   });
 }
 

@@ -1,24 +1,10 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { StressReport } from "../../clients/stress/index.js";
-import { assertLossless, startParley } from "./stress-helpers.js";
+import { assertLossless, startParley, runScript, type ScriptRun } from "./stress-helpers.js";
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "clients/stress/main.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(args: string[]): Promise<ScriptRun> {
+  return runScript("clients/stress/main.ts", args, { timeoutMs: 20_000 });
 }
 
 describe("npm run stress (the command)", () => {

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import assert from "node:assert/strict";
 import { startApp, type App } from "../../src/app.js";
 import { defaultConfig } from "../../src/config.js";
@@ -59,4 +60,38 @@ export function assertLatencyOrdered(report: StressReport): void {
   assert.ok(l.p50 <= l.p95, `p50 ${l.p50} <= p95 ${l.p95}`);
   assert.ok(l.p95 <= l.p99, `p95 ${l.p95} <= p99 ${l.p99}`);
   assert.ok(l.p99 <= l.max, `p99 ${l.p99} <= max ${l.max}`);
+}
+
+/** What a script run by runScript printed, and how it ended. */
+export interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node --import tsx SCRIPT ARGS` (the stress tool, a benchmark) and collects its output. A
+ * run still going after `timeoutMs` gets `killSignal` (SIGKILL by default; SIGINT lets a benchmark
+ * stop what it started), so a test never waits on it for ever.
+ */
+export function runScript(
+  script: string,
+  args: readonly string[],
+  options: { timeoutMs: number; killSignal?: NodeJS.Signals; env?: NodeJS.ProcessEnv },
+): Promise<ScriptRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.env !== undefined && { env: options.env }),
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill(options.killSignal ?? "SIGKILL"), options.timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

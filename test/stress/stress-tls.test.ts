@@ -1,27 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import type { App } from "../../src/app.js";
 import type { StressReport } from "../../clients/stress/index.js";
 import { startTestApp } from "../e2e/support/test-app.js";
 import { makeTlsFixture, type TlsFixture } from "../e2e/support/tls-certs.js";
-import { assertLossless } from "./stress-helpers.js";
+import { assertLossless, runScript, type ScriptRun } from "./stress-helpers.js";
 
-function stress(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "clients/stress/main.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function stress(args: string[]): Promise<ScriptRun> {
+  return runScript("clients/stress/main.ts", args, { timeoutMs: 30_000 });
 }
 
 const TINY_SEED = ["--scenario", "seed", "--users", "4", "--rate", "30", "--duration", "0.5"];
