@@ -5,10 +5,8 @@ import { LengthPrefixedFramer, LineFramer } from "../protocol/index.js";
 export interface Framing {
   readonly kind: "tcp" | "tcp-lp";
   createFramer(maxBytes: number): Framer;
-  /** the bytes of one event as written on the wire (cached on the event) */
-  encode(event: EncodedEvent): string | Uint8Array;
-  /** joins a turn's queued outputs into one write */
-  join(parts: Array<string | Uint8Array>): string | Uint8Array;
+  /** the bytes of one event as written on the wire: cached on the event, shared by every recipient */
+  encode(event: EncodedEvent): Uint8Array;
 }
 
 /** JSON lines ended by CRLF: the original rust-chat-server wire format. */
@@ -16,7 +14,6 @@ export const lineFraming: Framing = {
   kind: "tcp",
   createFramer: (max) => new LineFramer(max),
   encode: (event) => event.line,
-  join: (parts) => (parts.length === 1 ? parts[0]! : (parts as string[]).join("")),
 };
 
 /** 4-byte big-endian length, then UTF-8 JSON. */
@@ -24,5 +21,13 @@ export const lengthPrefixedFraming: Framing = {
   kind: "tcp-lp",
   createFramer: (max) => new LengthPrefixedFramer(max),
   encode: (event) => event.lengthPrefixed,
-  join: (parts) => (parts.length === 1 ? parts[0]! : Buffer.concat(parts as Uint8Array[])),
 };
+
+/**
+ * A turn's queued outputs as one write: the shared buffer itself when there is one, else one
+ * copy into a new buffer (`bytes` is their total length). Measured against a corked series of
+ * writes (writev), the copy was cheaper for the small events of chat: see the issue 13 note.
+ */
+export function joinBuffers(parts: readonly Uint8Array[], bytes: number): Uint8Array {
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+}
