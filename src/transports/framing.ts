@@ -24,9 +24,10 @@ export const lengthPrefixedFraming: Framing = {
 };
 
 /**
- * A turn's queued outputs as one write: the shared buffer itself when there is one, else one
- * copy into a new buffer (`bytes` is their total length). Measured against a corked series of
- * writes (writev), the copy was cheaper for the small events of chat: see the issue 13 note.
+ * A turn's queued outputs as one write: the shared bytes themselves when there is one part, else
+ * one copy into a new buffer (`bytes` is their total length). Against a corked series of writes
+ * (writev) of ~150-byte events the CPU cost was the same within noise (2-4 parts: writev ~5%
+ * cheaper; 16 parts: the copy ~6% cheaper), and one write has one completion callback to track.
  */
 export function joinBuffers(parts: readonly Uint8Array[], bytes: number): Uint8Array {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
