@@ -1,7 +1,7 @@
 import { ByteBuffer } from "./byte-buffer.js";
 import { ErrorCode } from "./error-codes.js";
 import { FrameError, type Framer } from "./line-framer.js";
-import { utf8Framed } from "./utf8.js";
+import { utf8Framed, writeUint32BE } from "./utf8.js";
 
 /** Default maximum frame payload in bytes: 64 KiB (as the line limit). */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
@@ -53,6 +53,6 @@ export class LengthPrefixedFramer implements Framer {
 /** Encodes JSON text as one length-prefixed frame. */
 export function encodeLengthPrefixed(json: string): Uint8Array {
   const out = utf8Framed(json, 4, 0);
-  new DataView(out.buffer, out.byteOffset).setUint32(0, out.length - 4, false);
+  writeUint32BE(out, 0, out.length - 4);
   return out;
 }

@@ -1,4 +1,4 @@
-import { utf8Framed } from "./utf8.js";
+import { utf8Framed, writeUint32BE } from "./utf8.js";
 
 /** Header bytes of a server (unmasked) frame whose payload is `len` bytes long. */
 function headerBytes(len: number): number {
@@ -21,17 +21,17 @@ export function encodeWebSocketTextFrame(text: string): Uint8Array {
   const len = buf.length - head;
   const used = headerBytes(len);
   const frame = buf.subarray(head - used);
-  const view = new DataView(frame.buffer, frame.byteOffset, used);
   frame[0] = 0x81; // FIN | text
   if (used === 2) {
     frame[1] = len;
   } else if (used === 4) {
     frame[1] = 126;
-    view.setUint16(2, len, false);
+    frame[2] = len >>> 8;
+    frame[3] = len & 0xff;
   } else {
     frame[1] = 127;
-    view.setUint32(2, Math.floor(len / 2 ** 32), false);
-    view.setUint32(6, len >>> 0, false);
+    writeUint32BE(frame, 2, Math.floor(len / 2 ** 32));
+    writeUint32BE(frame, 6, len >>> 0);
   }
   return frame;
 }
