@@ -33,9 +33,23 @@ export const DEFAULT_RECENT_IDS: Readonly<RecentIdsOptions> = Object.freeze({
 });
 
 interface Entry {
+  readonly cid: string;
   event: UserMessageEvent;
   at: number;
   chars: number;
+}
+
+/**
+ * One key's ids, oldest first, with a lower bound of their times: while `now - minAt` is under
+ * the TTL none of them can have expired, and the sweep (a Map iteration, with its allocations) is
+ * skipped. `minAt` is exact while the ids came in time order (always, for live messages).
+ */
+interface KeyIds {
+  readonly ids: Map<string, Entry>;
+  minAt: number;
+  /** the latest `at` remembered; an older one coming after it makes `minAt` only a bound */
+  maxAt: number;
+  inOrder: boolean;
 }
 
 /**
@@ -48,10 +62,16 @@ interface Entry {
  * the end when it remembers a cid); each inner map is in insertion (= time) order, so both the
  * per-key LRU and the TTL drop entries from the front. The stored value is the event object, not
  * its EncodedEvent, so cached framings do not multiply the memory; a hit re-encodes (rare path).
+ *
+ * remember() runs once per message with a client id: at steady state it allocates only the entry
+ * (the key already last in byKey is not moved again, and a key's sweep is skipped while none of
+ * its ids can have expired).
  */
 export class RecentIds {
   private readonly options: RecentIdsOptions;
-  private readonly byKey = new Map<string, Map<string, Entry>>();
+  private readonly byKey = new Map<string, KeyIds>();
+  /** the key last moved to the end of byKey: remembering it again needs no move */
+  private newest: KeyIds | undefined;
   private entries = 0;
   private chars = 0;
 
@@ -77,11 +97,11 @@ export class RecentIds {
 
   /** The event broadcast for (key, cid) within the TTL, if any. */
   get(key: string, cid: string): UserMessageEvent | undefined {
-    const inner = this.byKey.get(key);
-    const entry = inner?.get(cid);
-    if (inner === undefined || entry === undefined) return undefined;
+    const k = this.byKey.get(key);
+    const entry = k?.ids.get(cid);
+    if (k === undefined || entry === undefined) return undefined;
     if (this.clock.now() - entry.at >= this.options.ttlMs) {
-      this.drop(key, inner, cid, entry);
+      this.drop(key, k, entry);
       return undefined;
     }
     return entry.event;
@@ -101,10 +121,17 @@ export class RecentIds {
     const o = this.options;
     if (key.length > o.maxIdChars || cid.length > o.maxIdChars) return;
     const now = at;
-    let inner = this.byKey.get(key);
-    if (inner === undefined) inner = new Map();
-    else this.byKey.delete(key);
-    this.byKey.set(key, inner);
+    let k = this.byKey.get(key);
+    if (k === undefined) {
+      k = { ids: new Map(), minAt: now, maxAt: now, inOrder: true };
+      this.byKey.set(key, k);
+    } else if (k !== this.newest) {
+      // to the end: byKey is in least-recently-active order
+      this.byKey.delete(key);
+      this.byKey.set(key, k);
+    }
+    this.newest = k;
+    const inner = k.ids;
 
     const old = inner.get(cid);
     if (old !== undefined) {
@@ -112,16 +139,24 @@ export class RecentIds {
       this.entries--;
       this.chars -= old.chars;
     }
-    inner.set(cid, { event, at: now, chars });
+    if (inner.size === 0) {
+      k.minAt = k.maxAt = now;
+      k.inOrder = true;
+    } else {
+      if (now < k.maxAt) k.inOrder = false;
+      else k.maxAt = now;
+      if (now < k.minAt) k.minAt = now;
+    }
+    inner.set(cid, { cid, event, at: now, chars });
     this.entries++;
     this.chars += chars;
 
-    this.expire(key, inner, now);
-    while (inner.size > o.maxPerKey) this.dropOldest(key, inner);
+    this.expire(key, k, now);
+    while (inner.size > o.maxPerKey) this.dropOldest(key, k);
     // The least recently active key is the likeliest to hold expired entries: sweeping its front
     // on every insert keeps idle keys from holding memory until the global bound pushes them out.
-    const [lruKey, lruInner] = this.byKey.entries().next().value ?? [];
-    if (lruKey !== undefined && lruInner !== undefined) this.expire(lruKey, lruInner, now);
+    const lru = this.byKey.size > 1 ? this.byKey.entries().next().value : undefined;
+    if (lru !== undefined) this.expire(lru[0], lru[1], now);
     while (this.entries > o.maxEntries || this.chars > o.maxChars) {
       const first = this.byKey.entries().next().value;
       if (first === undefined) break;
@@ -131,28 +166,39 @@ export class RecentIds {
 
   /** Forgets (key, cid): its message was not stored after all, so a resend is a new message. */
   forget(key: string, cid: string): void {
-    const inner = this.byKey.get(key);
-    const entry = inner?.get(cid);
-    if (inner !== undefined && entry !== undefined) this.drop(key, inner, cid, entry);
+    const k = this.byKey.get(key);
+    const entry = k?.ids.get(cid);
+    if (k !== undefined && entry !== undefined) this.drop(key, k, entry);
   }
 
-  private expire(key: string, inner: Map<string, Entry>, now: number): void {
-    for (const [cid, entry] of inner) {
-      if (now - entry.at < this.options.ttlMs) break;
-      this.drop(key, inner, cid, entry);
+  /** Drops the key's expired ids from its front (the oldest first), as far as they go. */
+  private expire(key: string, k: KeyIds, now: number): void {
+    const ttl = this.options.ttlMs;
+    if (now - k.minAt < ttl) return; // none of them can have expired
+    for (const entry of k.ids.values()) {
+      if (now - entry.at < ttl) {
+        if (k.inOrder) k.minAt = entry.at; // the front is the oldest
+        return;
+      }
+      this.drop(key, k, entry);
     }
   }
 
-  private dropOldest(key: string, inner: Map<string, Entry>): void {
-    const first = inner.entries().next().value;
-    if (first === undefined) this.byKey.delete(key);
-    else this.drop(key, inner, first[0], first[1]);
+  private dropOldest(key: string, k: KeyIds): void {
+    const first = k.ids.values().next().value;
+    if (first === undefined) this.removeKey(key, k);
+    else this.drop(key, k, first);
   }
 
-  private drop(key: string, inner: Map<string, Entry>, cid: string, entry: Entry): void {
-    inner.delete(cid);
+  private drop(key: string, k: KeyIds, entry: Entry): void {
+    k.ids.delete(entry.cid);
     this.entries--;
     this.chars -= entry.chars;
-    if (inner.size === 0) this.byKey.delete(key);
+    if (k.ids.size === 0) this.removeKey(key, k);
+  }
+
+  private removeKey(key: string, k: KeyIds): void {
+    this.byKey.delete(key);
+    if (this.newest === k) this.newest = undefined;
   }
 }

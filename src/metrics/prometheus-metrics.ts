@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DisconnectCode } from "../protocol/index.js";
 import type { Metrics, ReloadResult, TransportKind } from "../core/index.js";
+import { TallyHistogram } from "./tally-histogram.js";
 
 /** What the HTTP server needs to answer `GET /metrics`. */
 export interface MetricsExposition {
@@ -43,7 +44,8 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
   private readonly slowConsumers: Counter<"reason">;
   private readonly sendersHeldBack: Counter;
   private readonly rateLimitHits: Counter;
-  private readonly broadcast: Histogram;
+  /** observed per message: a TallyHistogram (in-place buckets, published at scrape time) */
+  private readonly broadcast: TallyHistogram;
   private readonly storeCommits: Histogram;
   private readonly storeMessages: Counter;
   private readonly storeErrors: Counter<"op">;
@@ -146,7 +148,7 @@ export class PrometheusMetrics implements Metrics, MetricsExposition {
       help: "Times a session was held back by its command rate limit",
       registers,
     });
-    this.broadcast = new Histogram({
+    this.broadcast = new TallyHistogram({
       name: `${p}broadcast_duration_seconds`,
       help: "Time from a message's arrival to its fan-out being queued on every member",
       // 5 us to 100 ms: a fan-out to a few members takes microseconds, to thousands milliseconds

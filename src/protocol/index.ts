@@ -5,4 +5,5 @@ export * from "./error-codes.js";
 export * from "./line-framer.js";
 export * from "./length-prefixed-framer.js";
 export * from "./encoded-event.js";
+export * from "./websocket-frame.js";
 export * from "./display-name.js";

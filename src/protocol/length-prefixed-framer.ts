@@ -1,6 +1,7 @@
 import { ByteBuffer } from "./byte-buffer.js";
 import { ErrorCode } from "./error-codes.js";
 import { FrameError, type Framer } from "./line-framer.js";
+import { utf8Framed, writeUint32BE } from "./utf8.js";
 
 /** Default maximum frame payload in bytes: 64 KiB (as the line limit). */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
@@ -51,9 +52,7 @@ export class LengthPrefixedFramer implements Framer {
 
 /** Encodes JSON text as one length-prefixed frame. */
 export function encodeLengthPrefixed(json: string): Uint8Array {
-  const body = new TextEncoder().encode(json);
-  const out = new Uint8Array(4 + body.length);
-  new DataView(out.buffer).setUint32(0, body.length, false);
-  out.set(body, 4);
+  const out = utf8Framed(json, 4, 0);
+  writeUint32BE(out, 0, out.length - 4);
   return out;
 }

@@ -4,7 +4,7 @@ import { EncodedEvent as Encoded, shouldReconnect } from "../protocol/index.js";
 import type { CloseReason, Connection, Session } from "../core/index.js";
 import { PEER_CLOSED } from "../core/index.js";
 import { flushQueue, type Flushable } from "./flush-queue.js";
-import type { Framing } from "./framing.js";
+import { joinBuffers, type Framing } from "./framing.js";
 import { takeBatch } from "./write-batch.js";
 
 /**
@@ -20,7 +20,7 @@ export class TcpConnection implements Connection, Flushable {
   readonly framer: Framer;
   readonly remoteAddress: string;
   session: Session | undefined;
-  private pending: Array<string | Uint8Array> = [];
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   /** registered on the flush queue for this turn */
   private queued = false;
@@ -92,14 +92,18 @@ export class TcpConnection implements Connection, Flushable {
     this.queued = false;
     if (this.writing || this.pending.length === 0 || this.closed) return;
     const parts = takeBatch(this.pending, this.pendingBytes);
-    if (parts === this.pending) {
-      this.pending = [];
-      this.pendingBytes = 0;
-    } else {
-      for (const p of parts) this.pendingBytes -= p.length;
-    }
     this.writing = true;
-    this.socket.write(this.framing.join(parts), this.written);
+    if (parts === this.pending) {
+      const out = joinBuffers(parts, this.pendingBytes);
+      parts.length = 0; // the array is reused: joinBuffers took what it needed
+      this.pendingBytes = 0;
+      this.socket.write(out, this.written);
+    } else {
+      let bytes = 0;
+      for (const p of parts) bytes += p.length;
+      this.pendingBytes -= bytes;
+      this.socket.write(joinBuffers(parts, bytes), this.written);
+    }
   }
 
   /** The socket handed the last batch to the kernel (or failed): write the next one. */
@@ -143,7 +147,7 @@ export class TcpConnection implements Connection, Flushable {
 
   close(_reason: CloseReason, flushDeadlineMs: number): void {
     if (this.closing || this.closed) return;
-    if (this.pending.length > 0) this.socket.write(this.framing.join(this.pending));
+    if (this.pending.length > 0) this.socket.write(joinBuffers(this.pending, this.pendingBytes));
     this.pending = [];
     this.pendingBytes = 0;
     this.closing = true;

@@ -13,6 +13,7 @@ import { flushQueue, type Flushable } from "./flush-queue.js";
 import { MessageFramer } from "./message-framer.js";
 import { closeReason, closeStatus, refusalStatus } from "./ws-close-codes.js";
 import { takeBatch } from "./write-batch.js";
+import { joinBuffers } from "./framing.js";
 
 const TEXT = { binary: false } as const;
 
@@ -20,8 +21,8 @@ const TEXT = { binary: false } as const;
 const REFUSE_CUT_MS = 1_000;
 
 /**
- * The UTF-8 bytes of each event, made once for all WebSocket recipients of a broadcast (ws would
- * otherwise convert the string again for every connection). Entries go with their event.
+ * The UTF-8 payload of each event, for connections with permessage-deflate (ws compresses it per
+ * connection): made once for all of them. Entries go with their event.
  */
 const utf8 = new WeakMap<EncodedEvent, Buffer>();
 function bytesOf(event: EncodedEvent): Buffer {
@@ -37,10 +38,17 @@ function bytesOf(event: EncodedEvent): Buffer {
  * A WebSocket as a core Connection: one JSON command or event per text frame.
  *
  * Output queued with send() leaves once per event-loop turn (the shared flush queue): every event
- * is its own frame, and the frames of one turn are written with the socket corked, so they go to
- * the kernel in one write. As on TCP, one batch (at most WRITE_BATCH_BYTES) is with the socket at
- * a time and its completion reports the reader's progress to the session (flow control). Input frames wait in a MessageFramer that the session drains at its
- * rate; while the session holds back, the socket is paused and TCP pushes back on the peer.
+ * is its own frame, and the frames of one turn go to the kernel in one write. Without
+ * permessage-deflate (the default) the frames are the event's own (EncodedEvent.webSocketFrame:
+ * framed once per event, the same bytes for every member) and are written straight to the
+ * upgraded socket, as ws's Sender would write them: ws queues nothing of its own without
+ * compression, so frames never interleave, and its bufferedAmount (the socket's writable length)
+ * stays right. With deflate each payload goes through ws.send, which compresses per connection.
+ *
+ * As on TCP, one batch (at most WRITE_BATCH_BYTES) is with the socket at a time and its completion
+ * reports the reader's progress to the session (flow control). Input frames wait in a
+ * MessageFramer that the session drains at its rate; while the session holds back, the socket is
+ * paused and TCP pushes back on the peer.
  */
 export class WebSocketConnection implements Connection, Flushable {
   readonly transport = "ws" as const;
@@ -48,7 +56,9 @@ export class WebSocketConnection implements Connection, Flushable {
   session: Session | undefined;
   /** false once a ping is sent, true again when its pong arrives */
   private answeredPing = true;
-  private pending: Buffer[] = [];
+  /** no permessage-deflate: pending holds whole frames, written to the socket as they are */
+  private readonly rawFrames: boolean;
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private queued = false;
   /** a batch is with the socket and its last frame's callback has not run */
@@ -68,6 +78,7 @@ export class WebSocketConnection implements Connection, Flushable {
     maxMessageBytes: number,
   ) {
     this.framer = new MessageFramer(maxMessageBytes);
+    this.rawFrames = ws.extensions === "";
     // Paused until attach(): frames that arrive while middleware runs stay in the kernel.
     ws.pause();
     ws.on("message", (data: RawData, isBinary: boolean) => this.onMessage(data, isBinary));
@@ -137,7 +148,7 @@ export class WebSocketConnection implements Connection, Flushable {
 
   send(event: EncodedEvent): void {
     if (this.closed || this.closing) return;
-    const bytes = bytesOf(event);
+    const bytes = this.rawFrames ? event.webSocketFrame : bytesOf(event);
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (!this.queued && !this.writing) {
@@ -155,13 +166,20 @@ export class WebSocketConnection implements Connection, Flushable {
       return;
     }
     const frames = takeBatch(this.pending, this.pendingBytes);
+    let bytes = this.pendingBytes;
     if (frames === this.pending) {
       this.pending = [];
       this.pendingBytes = 0;
     } else {
-      for (const f of frames) this.pendingBytes -= f.length;
+      bytes = 0;
+      for (const f of frames) bytes += f.length;
+      this.pendingBytes -= bytes;
     }
     this.writing = true;
+    if (this.rawFrames) {
+      this.socket.write(joinBuffers(frames, bytes), this.written);
+      return;
+    }
     const last = frames.length - 1;
     this.socket.cork();
     for (let i = 0; i < last; i++) this.ws.send(frames[i]!, TEXT);
@@ -170,7 +188,7 @@ export class WebSocketConnection implements Connection, Flushable {
   }
 
   /** The last frame of a batch went to the kernel (or failed): write the next batch. */
-  private readonly written = (err?: Error): void => {
+  private readonly written = (err?: Error | null): void => {
     this.writing = false;
     if (err || this.closed) return;
     if (this.pending.length > 0 && !this.closing) this.flush();
@@ -180,9 +198,14 @@ export class WebSocketConnection implements Connection, Flushable {
   /** Writes everything still queued, whatever its size (the connection is closing). */
   private flushAll(): void {
     const frames = this.pending;
+    const bytes = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     if (frames.length === 0 || this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.rawFrames) {
+      this.socket.write(joinBuffers(frames, bytes));
+      return;
+    }
     this.socket.cork();
     for (const f of frames) this.ws.send(f, TEXT);
     this.socket.uncork();

@@ -44,8 +44,9 @@ describe("decodeCommand", () => {
 describe("EncodedEvent", () => {
   it("encodes once and frames the same text for lines and length prefixes", () => {
     const e = new EncodedEvent({ _et: "user_message", r: "a", u: "b", c: "ü" });
-    assert.equal(e.line, e.json + "\r\n");
-    assert.equal(e.line, e.line); // cached
+    assert.equal(Buffer.from(e.line).toString("utf8"), e.json + "\r\n");
+    assert.equal(e.line.length, Buffer.byteLength(e.json) + 2); // UTF-8 bytes, not characters
+    assert.equal(e.line, e.line); // cached: the same Buffer for every recipient
     const lp = e.lengthPrefixed;
     assert.equal(Buffer.from(lp).readUInt32BE(0), Buffer.byteLength(e.json));
     assert.equal(Buffer.from(lp.subarray(4)).toString(), e.json);

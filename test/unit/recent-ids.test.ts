@@ -67,4 +67,18 @@ describe("RecentIds", () => {
     ids.remember("k", "12345", msg("a"), 10);
     assert.equal(ids.size, 0);
   });
+
+  it("expires ids reloaded out of time order by their own times", () => {
+    const clock = new ManualClock();
+    clock.advance(10_000);
+    const ids = new RecentIds(clock, { ttlMs: 1_000 });
+    ids.remember("k", "new", msg("a"), 10); // at 10,000
+    ids.remember("k", "old", msg("b"), 10, 9_500); // reloaded: older, but after it
+    clock.advance(600); // "old" is 1,100 ms old, "new" 600
+    assert.equal(ids.get("k", "old"), undefined);
+    assert.ok(ids.get("k", "new"));
+    clock.advance(500);
+    ids.remember("k2", "x", msg("c"), 10); // the sweep of the idle key "k" drops "new" too
+    assert.equal(ids.size, 1);
+  });
 });
