@@ -13,7 +13,7 @@ import { parseStoreSetting, type StoreSetting, StoreSettingError } from "./store
 import type { RetentionPolicy } from "./core/index.js";
 import type { AuthMode } from "./core/session-auth.js";
 import { hasJwtKeys, type JwtKeySettings } from "./auth/load-jwt-verifier.js";
-import { DEFAULT_CLOCK_TOLERANCE_MS, MIN_SECRET_BYTES } from "./auth/jwt-verifier.js";
+import { DEFAULT_CLOCK_TOLERANCE_MS, MIN_SECRET_BYTES } from "./auth/jwt-limits.js";
 import { validTopicPrefix } from "./bridge/mqtt-topics.js";
 
 export interface Config {

@@ -8,11 +8,9 @@ import {
 } from "jose";
 import { AuthError, type Identity, type TokenVerifier } from "../core/index.js";
 
-/** Clock skew allowed between the token's issuer and this server on `exp` and `nbf`, ms. */
-export const DEFAULT_CLOCK_TOLERANCE_MS = 30_000;
+import { DEFAULT_CLOCK_TOLERANCE_MS, MIN_SECRET_BYTES } from "./jwt-limits.js";
 
-/** Shortest HS256 secret accepted, bytes: the hash's size (RFC 7518 section 3.2). */
-export const MIN_SECRET_BYTES = 32;
+export { DEFAULT_CLOCK_TOLERANCE_MS, MIN_SECRET_BYTES };
 
 /** Longest `sub`, in characters; a subject is a stable user id, not a document. */
 const MAX_SUBJECT_CHARS = 256;

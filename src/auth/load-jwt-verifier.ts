@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { JSONWebKeySet } from "jose";
-import { JwtVerifier } from "./jwt-verifier.js";
+import type { JwtVerifier } from "./jwt-verifier.js";
 
 /** Where the verifier's keys come from (config.ts's auth settings). */
 export interface JwtKeySettings {
@@ -43,6 +43,8 @@ export async function loadJwtVerifier(s: JwtKeySettings): Promise<JwtVerifier> {
     }
     jwks = parsed as JSONWebKeySet;
   }
+  // jose is loaded only by a server that verifies tokens.
+  const { JwtVerifier } = await import("./jwt-verifier.js");
   try {
     return new JwtVerifier({
       ...(secret !== undefined && { secret }),

@@ -1,7 +1,6 @@
 import type { Logger, MessageStore } from "../core/ports.js";
 import { MemoryStore } from "./memory-store.js";
-import { PostgresStore, describeUrl } from "./postgres-store.js";
-import { SqliteStore } from "./sqlite-store.js";
+import { describeUrl } from "./postgres-url.js";
 
 /** Where room history is kept: the parsed `--store` setting. */
 export type StoreSetting =
@@ -40,23 +39,31 @@ export function parseStoreSetting(value: string): StoreSetting {
   throw new StoreSettingError(`"${v}" is not a store: ${USAGE}`);
 }
 
-/** The store a setting names, not yet opened (the first call opens it); undefined for `off`. */
-export function openStore(
+/**
+ * The store a setting names, not yet opened (the first call opens it); undefined for `off`. Each
+ * backend's module (and its driver) is loaded only when named, so a server without PostgreSQL
+ * does not carry the pg client (and one with `--store off` no SQLite either).
+ */
+export async function openStore(
   setting: StoreSetting,
   options: { logger?: Logger } = {},
-): MessageStore | undefined {
+): Promise<MessageStore | undefined> {
   switch (setting.kind) {
     case "off":
       return undefined;
     case "memory":
       return new MemoryStore();
-    case "sqlite":
+    case "sqlite": {
+      const { SqliteStore } = await import("./sqlite-store.js");
       return new SqliteStore({ path: setting.path, synchronous: setting.synchronous });
-    case "postgres":
+    }
+    case "postgres": {
+      const { PostgresStore } = await import("./postgres-store.js");
       return new PostgresStore({
         url: setting.url,
         ...(options.logger !== undefined && { logger: options.logger }),
       });
+    }
     default: {
       const never: never = setting;
       throw new StoreSettingError(`unknown store ${JSON.stringify(never)}`);

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { describeUrl } from "./postgres-url.js";
 import type { PoolClient, QueryConfig, QueryResult, QueryResultRow } from "pg";
 import type {
   Logger,
@@ -422,15 +423,7 @@ export class PostgresStore implements MessageStore {
   }
 }
 
-/** `postgres://host:port/database`: the URL without user, password or parameters, for logs. */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return "postgres";
-  }
-}
+export { describeUrl };
 
 const CONNECTION_ERRNOS = new Set([
   "ECONNREFUSED",

@@ -79,9 +79,9 @@ describe("parseStoreSetting", () => {
 
 describe("openStore", () => {
   it("returns no store for off, and the backend each setting names", async () => {
-    assert.equal(openStore(parseStoreSetting("off")), undefined);
-    const memory = openStore(parseStoreSetting("memory"));
-    const postgres = openStore(parseStoreSetting("postgres://parley@127.0.0.1:1/chat"));
+    assert.equal(await openStore(parseStoreSetting("off")), undefined);
+    const memory = await openStore(parseStoreSetting("memory"));
+    const postgres = await openStore(parseStoreSetting("postgres://parley@127.0.0.1:1/chat"));
     assert.ok(memory instanceof MemoryStore);
     assert.ok(postgres instanceof PostgresStore);
     assert.equal(postgres.description, "postgres://127.0.0.1:1/chat");
@@ -94,7 +94,7 @@ describe("openStore", () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      const store = openStore(parseStoreSetting("sqlite"));
+      const store = await openStore(parseStoreSetting("sqlite"));
       assert.ok(store instanceof SqliteStore);
       assert.equal(store.description, "sqlite:data/parley.db");
       await store.open(["a"]);

@@ -69,8 +69,10 @@ describe("SqliteStore", () => {
   });
 
   it("commits with synchronous NORMAL by default and FULL with ?sync=full", async () => {
-    const normal = openStore(parseStoreSetting(`sqlite:${join(dir, "sync", "normal.db")}`));
-    const full = openStore(parseStoreSetting(`sqlite:${join(dir, "sync", "full.db")}?sync=full`));
+    const normal = await openStore(parseStoreSetting(`sqlite:${join(dir, "sync", "normal.db")}`));
+    const full = await openStore(
+      parseStoreSetting(`sqlite:${join(dir, "sync", "full.db")}?sync=full`),
+    );
     assert.ok(normal instanceof SqliteStore && full instanceof SqliteStore);
     try {
       await normal.open(["a"]);
