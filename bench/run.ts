@@ -30,6 +30,7 @@ import {
 import {
   freePort,
   PARLEY_LOAD_FLAGS as PARLEY_FLAGS,
+  parleyEntry,
   portFree,
   runPinned,
   startCommand,
@@ -127,9 +128,7 @@ function parleySecured(cert: BenchCert | undefined, auth: boolean, httpPort: boo
     label,
     transport: "tcp",
     args: (p) => [
-      "--import",
-      "tsx",
-      "src/main.ts",
+      ...parleyEntry().args,
       "--port",
       String(p),
       ...(httpPort ? ["--http-port", "off"] : []),
@@ -151,9 +150,7 @@ function servers(httpPort: boolean): ServerDef[] {
       label: "Parley TCP",
       transport: "tcp",
       args: (p) => [
-        "--import",
-        "tsx",
-        "src/main.ts",
+        ...parleyEntry().args,
         "--port",
         String(p),
         ...(httpPort ? ["--http-port", "off"] : []),
@@ -167,16 +164,7 @@ function servers(httpPort: boolean): ServerDef[] {
       transport: "ws",
       args: (p) =>
         httpPort
-          ? [
-              "--import",
-              "tsx",
-              "src/main.ts",
-              "--port",
-              "off",
-              "--http-port",
-              String(p),
-              ...PARLEY_FLAGS,
-            ]
+          ? [...parleyEntry().args, "--port", "off", "--http-port", String(p), ...PARLEY_FLAGS]
           : "this branch's Parley has no --http-port (no WebSocket endpoint yet)",
     },
     {
@@ -376,6 +364,9 @@ async function main(): Promise<number> {
     "",
     `Parley benchmark, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpus().length} x ${cpu}`,
     `servers pinned to core ${SERVER_CPU}, load generator to core ${DRIVER_CPU}; ratios: times better than ${baselineLabels.join(", than ")}`,
+    ...(columns.some((c) => c.id.startsWith("parley"))
+      ? [`Parley runs from ${parleyEntry().label}`]
+      : []),
     "",
     table,
     "",

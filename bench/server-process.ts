@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect, createServer, type AddressInfo } from "node:net";
 
@@ -21,11 +21,31 @@ export const PARLEY_LOAD_FLAGS = [
   "off",
 ];
 
-/** Node arguments that start Parley: the build (`dist/src/main.js`) if there is one, else the source via tsx. */
+let built = false;
+
+/**
+ * Node arguments that start Parley for a benchmark: the build (`dist/src/main.js`, what `npm start`
+ * runs), compiled afresh (tsc, about 15 s) the first time a bench process asks, so a figure never
+ * comes from a stale dist/. The source via tsx would add tsx's loader (a worker thread with its
+ * own heap, about 15 MB of RSS) to every memory figure. PARLEY_BENCH_ENTRY=source runs
+ * src/main.ts via tsx instead: the test suite's smoke runs, which must not build (several run at
+ * once) and measure nothing.
+ */
 export function parleyEntry(): { args: string[]; label: string } {
-  return existsSync("dist/src/main.js")
-    ? { args: ["dist/src/main.js"], label: "dist/src/main.js" }
-    : { args: ["--import", "tsx", "src/main.ts"], label: "src/main.ts via tsx" };
+  if (process.env.PARLEY_BENCH_ENTRY === "source") {
+    return { args: ["--import", "tsx", "src/main.ts"], label: "src/main.ts via tsx" };
+  }
+  if (!built) {
+    execFileSync(
+      process.execPath,
+      ["node_modules/typescript/bin/tsc", "-p", "tsconfig.build.json"],
+      {
+        stdio: "inherit",
+      },
+    );
+    built = true;
+  }
+  return { args: ["dist/src/main.js"], label: "dist/src/main.js (built for this run)" };
 }
 
 /** A server under test, run as its own process pinned to one core. */

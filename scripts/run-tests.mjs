@@ -23,6 +23,7 @@ if (files.length === 0) {
 const result = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-reporter=spec", "--test-timeout=120000", ...files],
-  { stdio: "inherit" },
+  // Benchmarks run by the tests are smoke runs: Parley from source, no build (see bench/server-process.ts).
+  { stdio: "inherit", env: { ...process.env, PARLEY_BENCH_ENTRY: "source" } },
 );
 process.exit(result.status ?? 1);
