@@ -1,5 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { connect, createServer, type AddressInfo } from "node:net";
 
 /** Parley's flags for load runs: past its per-user abuse limits, which are not capacity. */
