@@ -90,6 +90,12 @@ export const ROWS: Row[] = [
     value: (r) => rustStress(r)?.serverPeakRssMB,
   },
   {
+    label: "stress_test: server peak private MB",
+    higherIsBetter: false,
+    digits: 1,
+    value: (r) => rustStress(r)?.serverPeakAnonMB,
+  },
+  {
     label: "stress_test: users reached",
     higherIsBetter: true,
     digits: 0,

@@ -43,8 +43,10 @@ const DRIVER_CPU = 1;
 
 const HELP = `Usage: npm run bench -- [options]
 
-  --servers LIST          of parley-tcp, parley-ws, ws-peer, socketio, rust, parley-tls,
-                          parley-auth, parley-tls-auth (default: all but the last three).
+  --servers LIST          of parley-tcp, parley-ws, ws-peer, net-floor, socketio, rust,
+                          parley-tls, parley-auth, parley-tls-auth (default: all but the last
+                          three). net-floor: the original protocol on plain net.Socket and
+                          nothing else (bench/peers/net-floor-peer.ts), the floor under Node
                           rust: the Rust original's release build, which can only listen on
                           :${RUST_PORT} (skipped with a note while that port is busy), from
                           ${RUST_PEER_DIR}
@@ -172,6 +174,21 @@ function servers(httpPort: boolean): ServerDef[] {
       label: "ws",
       transport: "ws",
       args: (p) => ["--import", "tsx", "bench/peers/serve.ts", "--peer", "ws", "--port", String(p)],
+    },
+    {
+      id: "net-floor",
+      label: "Node net floor",
+      transport: "tcp",
+      args: (p) => [
+        "--import",
+        "tsx",
+        "bench/peers/serve.ts",
+        "--peer",
+        "net-floor",
+        "--port",
+        String(p),
+      ],
+      originalTcp: true,
     },
     {
       id: "socketio",

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { sampleProcess } from "../clients/stress/index.js";
+import { type ProcessSample, sampleProcess } from "../clients/stress/index.js";
 
 /**
  * The Rust original's own load, `examples/stress_test` (release build beside its server, see that
@@ -40,6 +40,11 @@ export interface RustStressReport {
   /** the server's highest resident set size seen during the run, MB (10^6 bytes) */
   serverPeakRssMB: number;
   /**
+   * the highest anonymous part of it (RssAnon), MB: the server's own memory without its
+   * executable's file-backed pages (node's binary maps about 40 MB; a Rust binary 1-2 MB)
+   */
+  serverPeakAnonMB?: number;
+  /**
    * its resident set size when the run began (started, listening, no client yet), MB: what the
    * peak owes to the runtime rather than the load (Parley run from source carries tsx's compiler)
    */
@@ -62,12 +67,17 @@ export function runRustStress(
       return;
     }
     let peakKiB = first.rssKiB;
+    let peakAnonKiB = first.anonKiB;
     let last = first;
+    const note = (s: ProcessSample): void => {
+      peakKiB = Math.max(peakKiB, s.rssKiB);
+      if (s.anonKiB !== undefined) peakAnonKiB = Math.max(peakAnonKiB ?? 0, s.anonKiB);
+    };
     const sampler = setInterval(() => {
       const s = sampleProcess(serverPid);
       if (!s) return;
       last = s;
-      peakKiB = Math.max(peakKiB, s.rssKiB);
+      note(s);
     }, SAMPLE_EVERY_MS);
     // taskset execs timeout, whose child stress_test inherits the affinity; timeout's SIGTERM ends
     // stress_test at once (it has no handler) and timeout then exits 124.
@@ -115,10 +125,12 @@ export function runRustStress(
         reject(new Error(`stress_test exited ${code} before its ${seconds} s`));
         return;
       }
-      peakKiB = Math.max(peakKiB, end.rssKiB, last.rssKiB);
+      note(end);
+      note(last);
       report.durationS = Math.round((performance.now() - started) / 100) / 10;
       report.serverCpuS = Math.round(end.cpuMs - first.cpuMs) / 1000;
       report.serverPeakRssMB = mb(peakKiB);
+      if (peakAnonKiB !== undefined) report.serverPeakAnonMB = mb(peakAnonKiB);
       resolve(report);
     });
   });

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
  * Runs one benchmark peer as its own process:
- *   tsx bench/peers/serve.ts --peer ws|socketio|socketio-redis --port N [--host H] [--rooms FILE]
+ *   tsx bench/peers/serve.ts --peer ws|socketio|socketio-redis|net-floor --port N [--host H] [--rooms FILE]
  *     [--drop-every N] [--redis redis://HOST:PORT]
- * (socketio-redis: a Socket.IO node of a cluster sharing rooms through that Redis)
+ * (socketio-redis: a Socket.IO node of a cluster sharing rooms through that Redis; net-floor: the
+ * original line protocol over plain net.Socket with nothing else, see net-floor-peer.ts)
  * Prints `listening PORT` once ready; exits on SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
+import { startNetFloorPeer } from "./net-floor-peer.js";
 import { loadPeerRooms, type PeerOptions } from "./peer-rooms.js";
 import { startSocketIoPeer } from "./socketio-peer.js";
 import { startSocketIoRedisPeer } from "./socketio-redis-peer.js";
@@ -28,12 +30,14 @@ const start =
     ? startWsPeer
     : values.peer === "socketio"
       ? startSocketIoPeer
-      : values.peer === "socketio-redis" && redisUrl !== undefined
-        ? (o: PeerOptions) => startSocketIoRedisPeer({ ...o, redisUrl })
-        : undefined;
+      : values.peer === "net-floor"
+        ? startNetFloorPeer
+        : values.peer === "socketio-redis" && redisUrl !== undefined
+          ? (o: PeerOptions) => startSocketIoRedisPeer({ ...o, redisUrl })
+          : undefined;
 if (!start) {
   process.stderr.write(
-    "usage: serve.ts --peer ws|socketio|socketio-redis --port N [--redis redis://HOST:PORT]\n",
+    "usage: serve.ts --peer ws|socketio|socketio-redis|net-floor --port N [--redis redis://HOST:PORT]\n",
   );
   process.exit(2);
 }

@@ -11,5 +11,5 @@ export * from "./stress-options.js";
 export * from "./stress-report.js";
 export type { Measurement } from "./measurement.js";
 export { LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
-export { sampleProcess, parseProcess } from "./process-sampler.js";
+export { sampleProcess, parseProcess, type ProcessSample } from "./process-sampler.js";
 export type { TransportTarget } from "./links/index.js";

@@ -7,6 +7,12 @@ export interface ProcessSample {
   cpuMs: number;
   /** resident set size, KiB (VmRSS) */
   rssKiB: number;
+  /**
+   * its anonymous part, KiB (RssAnon): the process's own memory, without file-backed pages such
+   * as its executable's code (about 40 MB for node, shared by every node process); undefined on
+   * kernels that do not report it
+   */
+  anonKiB?: number;
   /** performance.now() when read */
   atMs: number;
 }
@@ -55,7 +61,13 @@ export function parseProcess(
   const stime = Number(fields[12]);
   const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
   if (!Number.isFinite(utime) || !Number.isFinite(stime) || !rss) return undefined;
-  return { cpuMs: ((utime + stime) * 1000) / ticks, rssKiB: Number(rss[1]), atMs };
+  const anon = /^RssAnon:\s+(\d+)\s+kB/m.exec(status);
+  return {
+    cpuMs: ((utime + stime) * 1000) / ticks,
+    rssKiB: Number(rss[1]),
+    ...(anon && { anonKiB: Number(anon[1]) }),
+    atMs,
+  };
 }
 
 /** CPU use between two samples, in percent of one core. */

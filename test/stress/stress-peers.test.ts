@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { runScenario } from "../../clients/stress/index.js";
+import { startNetFloorPeer } from "../../bench/peers/net-floor-peer.js";
 import { startSocketIoPeer } from "../../bench/peers/socketio-peer.js";
 import { startWsPeer } from "../../bench/peers/ws-peer.js";
 import { assertLatencyOrdered, assertLossless, tiny } from "./stress-helpers.js";
@@ -43,6 +44,30 @@ describe("stress tool over Socket.IO against the Socket.IO peer", () => {
     );
     assertLossless(report);
     assert.equal(report.result.expected, report.result.sent * 2);
+  });
+});
+
+describe("stress tool over line TCP against the net floor peer", () => {
+  let peer: Awaited<ReturnType<typeof startNetFloorPeer>>;
+  before(async () => {
+    peer = await startNetFloorPeer({ port: 0 });
+  });
+  after(() => peer.close());
+
+  it("seed: the original protocol, nothing lost", async () => {
+    const report = await runScenario(
+      tiny("seed", { kind: "tcp", port: peer.port }, { users: 8, rate: 40, durationS: 1 }),
+    );
+    assertLossless(report);
+    assert.equal(report.result.expected, report.result.sent * 2);
+  });
+
+  it("fanout: every member of the room receives every message", async () => {
+    const report = await runScenario(
+      tiny("fanout", { kind: "tcp", port: peer.port }, { users: 25, rate: 20, durationS: 0.6 }),
+    );
+    assertLossless(report);
+    assert.equal(report.result.expected, report.result.sent * 25);
   });
 });
 

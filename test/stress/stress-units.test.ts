@@ -106,6 +106,17 @@ describe("parseProcess", () => {
     assert.deepEqual(s, { cpuMs: 3000, rssKiB: 81234, atMs: 5 });
   });
 
+  it("reads RssAnon, the process's own memory without file-backed pages, when the kernel gives it", () => {
+    const stat = "7 (server) S 1 7 7 0 -1 0 0 0 0 0 10 20 0 0 20 0 1 0 1 1 1 rest";
+    const status = "VmRSS:\t   62900 kB\nRssAnon:\t   60100 kB\nRssFile:\t    2800 kB\n";
+    assert.deepEqual(parseProcess(stat, status, 100, 1), {
+      cpuMs: 300,
+      rssKiB: 62900,
+      anonKiB: 60100,
+      atMs: 1,
+    });
+  });
+
   it("returns undefined for text that is not /proc's", () => {
     assert.equal(parseProcess("garbage", "nothing", 100, 0), undefined);
   });
