@@ -78,6 +78,9 @@ export interface ChatServerOptions {
   };
 }
 
+/** The headers of a connection that has none (raw TCP): one frozen object for all of them. */
+const NO_HEADERS: ConnectionContext["headers"] = Object.freeze({});
+
 /** Deadline sweeps run at least this often, and at most every MIN_SWEEP_MS (ms). */
 const SWEEP_MS = 1_000;
 const MIN_SWEEP_MS = 25;
@@ -291,7 +294,7 @@ export class ChatServer implements SessionHost {
    */
   async accept(
     conn: Connection,
-    headers: ConnectionContext["headers"] = {},
+    headers: ConnectionContext["headers"] = NO_HEADERS,
     /** a WebSocket upgrade's path and query */
     url?: string,
   ): Promise<Session | undefined> {

@@ -95,20 +95,20 @@ export class RoomService implements CatchUpHost {
     }
     this.ctx.membership.addPending(session, room);
     const c = new CatchUp(this, session, room, plan.from, plan.status);
-    session.catchUps.add(c);
+    (session.catchUps ??= new Set()).add(c);
     c.pump();
   }
 
   /** CatchUp: it has replayed everything up to the room's latest: live from here. */
   goLive(c: CatchUp): void {
-    c.session.catchUps.delete(c);
+    c.session.catchUps?.delete(c);
     this.ctx.membership.goLive(c.session, c.room);
     this.announceJoin(c.session, c.room, c.status, c.replayed);
   }
 
   /** CatchUp: the store failed mid-replay: the join is undone and the client told to retry. */
   abandon(c: CatchUp, err: unknown): void {
-    c.session.catchUps.delete(c);
+    c.session.catchUps?.delete(c);
     this.ctx.membership.remove(c.session, c.room);
     this.maybeIdle(c.room);
     c.session.sendError(
@@ -174,8 +174,8 @@ export class RoomService implements CatchUpHost {
   /** The session ended: out of every room; the live ones' members see it leave. */
   leaveAll(session: Session): void {
     const { membership } = this.ctx;
-    for (const c of session.catchUps) c.cancel();
-    session.catchUps.clear();
+    if (session.catchUps !== undefined) for (const c of session.catchUps) c.cancel();
+    session.catchUps = undefined;
     for (const room of [...membership.roomsOf(session)]) {
       const live = membership.isLive(session, room);
       membership.remove(session, room);
@@ -228,10 +228,12 @@ export class RoomService implements CatchUpHost {
   }
 
   private cancelCatchUp(session: Session, room: Room): void {
-    for (const c of session.catchUps) {
+    const catchUps = session.catchUps;
+    if (catchUps === undefined) return;
+    for (const c of catchUps) {
       if (c.room !== room) continue;
       c.cancel();
-      session.catchUps.delete(c);
+      catchUps.delete(c);
     }
   }
 

@@ -12,6 +12,10 @@ import { TokenBucket } from "./token-bucket.js";
 /** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days): longer ones fire at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
+/** The held-events arrays of a session that holds nothing: shared, never written to. */
+const NOTHING_HELD: EncodedEvent[] = [];
+const NO_GENS: number[] = [];
+
 /** How a session ended: a disconnect code, or the peer went away. */
 export const PEER_CLOSED = "PEER_CLOSED";
 export type EndCode = DisconnectCode | typeof PEER_CLOSED;
@@ -65,17 +69,21 @@ export class Session implements EventHolder {
   closed = false;
   /** true while more than `maxOutboundBytes` is queued for this connection */
   congested = false;
-  /** rooms this session is catching up in before it goes live (see CatchUp) */
-  readonly catchUps = new Set<CatchUp>();
+  /**
+   * rooms this session is catching up in before it goes live (see CatchUp); undefined until its
+   * first catch-up, so that a session that never joins a room with history carries no Set
+   */
+  catchUps: Set<CatchUp> | undefined;
   /** what the session's token allows (see SessionAuth); undefined: no token, everything */
   access: RoomAccess | undefined;
 
   /**
    * Events delivered behind messages not yet durable, with the generation each waits for (see
-   * MessageLog): they reach the connection, in order, once those messages are stored.
+   * MessageLog): they reach the connection, in order, once those messages are stored. Both are
+   * the shared empty NOTHING_HELD until something is held (an idle session allocates neither).
    */
-  private held: EncodedEvent[] = [];
-  private heldGens: number[] = [];
+  private held: EncodedEvent[] = NOTHING_HELD;
+  private heldGens: number[] = NO_GENS;
   private heldBytes = 0;
   /** a close asked for while events were held: done once they are released */
   private closeWhenReleased: { reason: CloseReason; flushMs: number } | undefined;
@@ -88,7 +96,11 @@ export class Session implements EventHolder {
   private waiters: Set<Session> | undefined;
   /** congested sessions this one waits on; it reads again when none is left */
   private blockedOn = 0;
-  private readonly bucket: TokenBucket;
+  /**
+   * the command rate limit; made at the first command (a session that never speaks costs none),
+   * full as of `openedAt`, which is what one made at the open would be by then
+   */
+  private bucket: TokenBucket | undefined;
   /** a frame pulled but held back by the rate limit */
   private heldFrame: string | FrameError | undefined;
   private throttledSince: number | undefined;
@@ -111,7 +123,6 @@ export class Session implements EventHolder {
     this.lastActivity = now;
     this.openedAt = now;
     this.progressAt = now;
-    this.bucket = new TokenBucket(host.limits.ratePerSec, host.limits.rateBurst, now);
   }
 
   get authenticated(): boolean {
@@ -155,7 +166,13 @@ export class Session implements EventHolder {
       this.conn.send(event);
       return;
     }
-    if (this.held.length === 0) this.host.log.hold(this);
+    if (this.held.length === 0) {
+      this.host.log.hold(this);
+      if (this.held === NOTHING_HELD) {
+        this.held = [];
+        this.heldGens = [];
+      }
+    }
     this.held.push(event);
     this.heldGens.push(gen);
     this.heldBytes += event.json.length + 2;
@@ -171,8 +188,8 @@ export class Session implements EventHolder {
       if (dropped === undefined || !dropped.has(event)) this.conn.send(event);
     }
     if (n === held.length) {
-      this.held = [];
-      this.heldGens = [];
+      this.held = NOTHING_HELD;
+      this.heldGens = NO_GENS;
       this.heldBytes = 0;
     } else {
       held.splice(0, n);
@@ -260,7 +277,7 @@ export class Session implements EventHolder {
     this.progressAt = this.host.clock.now();
     const queued = this.queuedBytes;
     if (queued === 0) this.outboundEmpty = true;
-    if (this.catchUps.size > 0) for (const c of this.catchUps) c.pump();
+    if (this.catchUps !== undefined) for (const c of this.catchUps) c.pump();
     if (!this.congested || queued > this.host.limits.maxOutboundBytes) return;
     this.congested = false;
     this.clearDeadline();
@@ -332,16 +349,18 @@ export class Session implements EventHolder {
       }
       this.partialSince = 0;
       const now = clock.now();
-      const wait = this.bucket.take(now);
+      const bucket = (this.bucket ??= new TokenBucket(
+        this.host.limits.ratePerSec,
+        this.host.limits.rateBurst,
+        this.openedAt,
+      ));
+      const wait = bucket.take(now);
       if (wait > 0) {
         this.holdBack(frame, now, wait);
         return;
       }
       // A flood episode ends once the client has let its bucket refill halfway.
-      if (
-        this.throttledSince !== undefined &&
-        this.bucket.level >= this.host.limits.rateBurst / 2
-      ) {
+      if (this.throttledSince !== undefined && bucket.level >= this.host.limits.rateBurst / 2) {
         this.throttledSince = undefined;
       }
       this.lastActivity = now;

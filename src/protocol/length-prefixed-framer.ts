@@ -1,5 +1,6 @@
 import { ByteBuffer } from "./byte-buffer.js";
 import { ErrorCode } from "./error-codes.js";
+import { decodeUtf8Strict } from "./strict-utf8.js";
 import { FrameError, type Framer } from "./line-framer.js";
 import { utf8Framed, writeUint32BE } from "./utf8.js";
 
@@ -13,7 +14,6 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
  */
 export class LengthPrefixedFramer implements Framer {
   private readonly input = new ByteBuffer();
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
   constructor(private readonly maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES) {}
 
@@ -43,7 +43,7 @@ export class LengthPrefixedFramer implements Framer {
     if (buf.length - s - 4 < len) return undefined;
     this.input.start = s + 4 + len;
     try {
-      return this.decoder.decode(buf.subarray(s + 4, s + 4 + len));
+      return decodeUtf8Strict(buf.subarray(s + 4, s + 4 + len));
     } catch {
       return new FrameError(ErrorCode.BAD_ENCODING, "frame is not valid UTF-8", false);
     }

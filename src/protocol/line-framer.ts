@@ -1,5 +1,6 @@
 import { ByteBuffer } from "./byte-buffer.js";
 import { ErrorCode } from "./error-codes.js";
+import { decodeUtf8Strict } from "./strict-utf8.js";
 
 /** Default maximum line length in bytes, terminator excluded: 64 KiB. */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
@@ -38,7 +39,6 @@ export class LineFramer implements Framer {
   private readonly input = new ByteBuffer();
   /** where to resume the search for LF: bytes before it are known to hold none */
   private scanFrom = 0;
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
   constructor(private readonly maxLineBytes: number = DEFAULT_MAX_LINE_BYTES) {}
 
@@ -71,7 +71,7 @@ export class LineFramer implements Framer {
       if (end - start > this.maxLineBytes) return this.tooLarge();
       if (end === start) continue;
       try {
-        return this.decoder.decode(buf.subarray(start, end));
+        return decodeUtf8Strict(buf.subarray(start, end));
       } catch {
         return new FrameError(ErrorCode.BAD_ENCODING, "line is not valid UTF-8", false);
       }

@@ -1,5 +1,5 @@
 import type { Framer } from "../protocol/index.js";
-import { ErrorCode, FrameError } from "../protocol/index.js";
+import { decodeUtf8Strict, ErrorCode, FrameError } from "../protocol/index.js";
 
 /**
  * The pull-based `Framer` for a message-oriented transport (WebSocket): each push() is already one
@@ -14,7 +14,6 @@ export class MessageFramer implements Framer {
   private queue: Array<Uint8Array | FrameError> = [];
   private head = 0;
   private bytes = 0;
-  private readonly decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
   /** @param maxMessageBytes a longer message is a fatal FRAME_TOO_LARGE, as an overlong line is */
   constructor(private readonly maxMessageBytes: number = Number.MAX_SAFE_INTEGER) {}
@@ -56,7 +55,7 @@ export class MessageFramer implements Framer {
     if (item instanceof FrameError) return item;
     this.bytes -= item.length;
     try {
-      return this.decoder.decode(item);
+      return decodeUtf8Strict(item);
     } catch {
       return new FrameError(ErrorCode.BAD_ENCODING, "message is not valid UTF-8", false);
     }
