@@ -3,6 +3,9 @@ import { EncodedEvent } from "../protocol/index.js";
 import { randomId } from "./ids.js";
 import type { Session } from "./session.js";
 import { type EventHolder, type LogEntry, type Receipt, RoomStream } from "./room-stream.js";
+import { toEvent } from "./stored-event.js";
+
+export { toEvent };
 import type {
   Clock,
   Logger,
@@ -318,20 +321,6 @@ export abstract class MessageLog {
   protected abstract drain(): Promise<void>;
 }
 
-/** A stored message as the `user_message` event it was broadcast as. */
-export function toEvent(m: StoredMessage): UserMessageEvent {
-  return {
-    _et: "user_message",
-    r: m.room,
-    u: m.user,
-    c: m.text,
-    id: m.offset,
-    ts: m.ts,
-    n: m.name,
-    ...(m.cid !== undefined && { cid: m.cid }),
-  };
-}
-
 /** The entry of a message that has its offset. */
 export function entryOf(msg: StoredMessage, sender: Session | undefined): LogEntry {
   return { msg, event: new EncodedEvent(toEvent(msg)), sender };
@@ -342,5 +331,5 @@ function tailEvents(s: RoomStream, from: number, to: number): UserMessageEvent[]
   return s
     .tailFrom(from)
     .filter((e) => e.msg.offset <= to)
-    .map((e) => e.event.event as UserMessageEvent);
+    .map((e) => toEvent(e.msg));
 }
