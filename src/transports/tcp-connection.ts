@@ -7,6 +7,21 @@ import { flushQueue, type Flushable } from "./flush-queue.js";
 import { joinBuffers, type Framing } from "./framing.js";
 import { takeBatch } from "./write-batch.js";
 
+/** The connection a socket belongs to, kept on the socket for the shared listeners below. */
+const OWNER = Symbol("parley.connection");
+type Owned = Socket & { [OWNER]?: TcpConnection };
+
+function onSocketData(this: Owned, chunk: Buffer): void {
+  this[OWNER]?.onData(chunk);
+}
+function onSocketClose(this: Owned): void {
+  this[OWNER]?.onClose();
+}
+/** A socket error: the socket is destroyed, and its close event ends the session. */
+function destroySocket(this: Socket): void {
+  this.destroy();
+}
+
 /**
  * A TCP socket as a core Connection. Output queued with send() is joined and written once per
  * event-loop turn; TCP_NODELAY is set so that write is not held back by Nagle's algorithm.
@@ -43,19 +58,27 @@ export class TcpConnection implements Connection, Flushable {
     if (keepAliveMs > 0) socket.setKeepAlive(true, keepAliveMs);
     // Paused until attach(): input that arrives while middleware runs stays in the kernel.
     socket.pause();
-    socket.on("data", (chunk: Buffer) => {
-      if (this.closing) return; // discarded: read only to see the peer's FIN
-      this.framer.push(chunk);
-      this.session?.onData(chunk.length);
-    });
-    socket.on("error", () => socket.destroy());
-    socket.on("close", () => {
-      this.closed = true;
-      if (this.cutTimer) clearTimeout(this.cutTimer);
-      this.pending = [];
-      this.pendingBytes = 0;
-      this.session?.onTransportClosed();
-    });
+    // Shared listeners that find this connection on the socket (no closures per connection).
+    (socket as Owned)[OWNER] = this;
+    socket.on("data", onSocketData);
+    socket.on("error", destroySocket);
+    socket.on("close", onSocketClose);
+  }
+
+  /** net: bytes arrived. */
+  onData(chunk: Buffer): void {
+    if (this.closing) return; // discarded: read only to see the peer's FIN
+    this.framer.push(chunk);
+    this.session?.onData(chunk.length);
+  }
+
+  /** net: the socket is closed (by either side, or failed). */
+  onClose(): void {
+    this.closed = true;
+    if (this.cutTimer) clearTimeout(this.cutTimer);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.session?.onTransportClosed();
   }
 
   get transport(): Framing["kind"] {
