@@ -53,6 +53,16 @@ async function main(): Promise<number> {
     throw err;
   }
 
+  // Listeners from before the start: without one a signal's default action kills the process,
+  // and a supervisor (or test) that stops the server as soon as it logs "parley listening" could
+  // get there before the handlers below. A stop or drain asked meanwhile is done once started.
+  let asked: NodeJS.Signals | undefined;
+  const whileStarting = (signal: NodeJS.Signals): void => {
+    if (signal === "SIGHUP") logger.info({ signal }, "reload asked while starting: ignored");
+    else asked ??= signal;
+  };
+  const startSignals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGUSR2"];
+  for (const s of startSignals) process.on(s, whileStarting);
   let app;
   try {
     app = await startApp({ config, rooms, logger });
@@ -94,6 +104,9 @@ async function main(): Promise<number> {
       logger.info({}, "drain complete");
       resolve(0);
     });
+    for (const s of startSignals) process.off(s, whileStarting);
+    if (asked === "SIGUSR2") process.emit("SIGUSR2", "SIGUSR2");
+    else if (asked !== undefined) onSignal(asked);
   });
 }
 
