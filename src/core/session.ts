@@ -277,7 +277,8 @@ export class Session implements EventHolder {
     this.progressAt = this.host.clock.now();
     const queued = this.queuedBytes;
     if (queued === 0) this.outboundEmpty = true;
-    if (this.catchUps !== undefined) for (const c of this.catchUps) c.pump();
+    const catchUps = this.catchUps;
+    if (catchUps !== undefined && catchUps.size > 0) for (const c of catchUps) c.pump();
     if (!this.congested || queued > this.host.limits.maxOutboundBytes) return;
     this.congested = false;
     this.clearDeadline();
