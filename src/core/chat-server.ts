@@ -310,14 +310,19 @@ export class ChatServer implements SessionHost {
         ),
       );
     }
+    // Every field from the start: fields added later would go to a separate property array.
     const ctx: ConnectionContext = {
       id: this.nextConnId++,
       transport: conn.transport,
       remoteAddress: conn.remoteAddress,
       headers,
-      ...(url !== undefined && { url }),
+      url,
       openedAt: this.clock.now(),
       authenticated: false,
+      principal: undefined,
+      identity: undefined,
+      sessionId: undefined,
+      userId: undefined,
     };
     this.opening++;
     try {
@@ -331,6 +336,9 @@ export class ChatServer implements SessionHost {
       );
     } finally {
       this.opening--;
+      // The upgrade request's headers and URL are for onOpen: not kept for the connection's life.
+      ctx.headers = NO_HEADERS;
+      ctx.url = undefined;
     }
     if (!this.accepting || this.drainer !== undefined) {
       const refusal = this.accepting ? DRAINING : SHUTTING_DOWN;

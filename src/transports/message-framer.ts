@@ -11,7 +11,8 @@ import { decodeUtf8Strict, ErrorCode, FrameError } from "../protocol/index.js";
  * pay for decoding input it has not reached yet.
  */
 export class MessageFramer implements Framer {
-  private queue: Array<Uint8Array | FrameError> = [];
+  /** NOTHING_QUEUED while empty: an idle connection carries no array of its own */
+  private queue: Array<Uint8Array | FrameError> = NOTHING_QUEUED;
   private head = 0;
   private bytes = 0;
 
@@ -34,13 +35,18 @@ export class MessageFramer implements Framer {
       );
       return;
     }
-    this.queue.push(message);
+    this.add(message);
     this.bytes += message.length;
   }
 
   /** Queues a transport-level error in order with the messages (e.g. a binary frame). */
   pushError(error: FrameError): void {
-    this.queue.push(error);
+    this.add(error);
+  }
+
+  private add(item: Uint8Array | FrameError): void {
+    if (this.queue === NOTHING_QUEUED) this.queue = [];
+    this.queue.push(item);
   }
 
   next(): string | FrameError | undefined {
@@ -49,7 +55,7 @@ export class MessageFramer implements Framer {
     this.queue[this.head] = EMPTY;
     this.head++;
     if (this.head === this.queue.length) {
-      this.queue = [];
+      this.queue = NOTHING_QUEUED;
       this.head = 0;
     }
     if (item instanceof FrameError) return item;
@@ -63,10 +69,12 @@ export class MessageFramer implements Framer {
 
   /** Drops everything queued (the connection is closing). */
   clear(): void {
-    this.queue = [];
+    this.queue = NOTHING_QUEUED;
     this.head = 0;
     this.bytes = 0;
   }
 }
 
 const EMPTY = new Uint8Array(0);
+/** The queue of a framer that holds nothing: shared, never written to. */
+const NOTHING_QUEUED: Array<Uint8Array | FrameError> = [];

@@ -17,6 +17,9 @@ import { joinBuffers } from "./framing.js";
 
 const TEXT = { binary: false } as const;
 
+/** The pending frames of a connection that has none: shared, never written to (see send). */
+const NOTHING_PENDING: Uint8Array[] = [];
+
 /** Time a refused connection gets to read its close frame before it is cut, in ms. */
 const REFUSE_CUT_MS = 1_000;
 
@@ -75,7 +78,8 @@ export class WebSocketConnection implements Connection, Flushable {
   private answeredPing = true;
   /** no permessage-deflate: pending holds whole frames, written to the socket as they are */
   private readonly rawFrames: boolean;
-  private pending: Uint8Array[] = [];
+  /** NOTHING_PENDING while empty: an idle connection carries no array of its own */
+  private pending: Uint8Array[] = NOTHING_PENDING;
   private pendingBytes = 0;
   private queued = false;
   /** a batch is with the socket and its last frame's callback has not run */
@@ -93,6 +97,8 @@ export class WebSocketConnection implements Connection, Flushable {
     readonly remoteAddress: string,
     /** largest message handled; a larger one gets an error event, then a close */
     maxMessageBytes: number,
+    /** told once the socket is closed (the transport stops tracking it) */
+    private readonly untrack: (conn: WebSocketConnection) => void,
   ) {
     this.framer = new MessageFramer(maxMessageBytes);
     this.rawFrames = ws.extensions === "";
@@ -116,10 +122,11 @@ export class WebSocketConnection implements Connection, Flushable {
   onClose(code: number): void {
     this.closed = true;
     if (this.cutTimer) clearTimeout(this.cutTimer);
-    this.pending = [];
+    this.pending = NOTHING_PENDING;
     this.pendingBytes = 0;
     this.framer.clear();
     this.session?.onTransportClosed(this.cutNote ?? `connection closed by peer (${code})`);
+    this.untrack(this);
   }
 
   get isClosed(): boolean {
@@ -176,6 +183,7 @@ export class WebSocketConnection implements Connection, Flushable {
   send(event: EncodedEvent): void {
     if (this.closed || this.closing) return;
     const bytes = this.rawFrames ? event.webSocketFrame : bytesOf(event);
+    if (this.pending === NOTHING_PENDING) this.pending = [];
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (!this.queued && !this.writing) {
@@ -188,14 +196,14 @@ export class WebSocketConnection implements Connection, Flushable {
     this.queued = false;
     if (this.writing || this.pending.length === 0) return;
     if (this.closed || this.ws.readyState !== this.ws.OPEN) {
-      this.pending = [];
+      this.pending = NOTHING_PENDING;
       this.pendingBytes = 0;
       return;
     }
     const frames = takeBatch(this.pending, this.pendingBytes);
     let bytes = this.pendingBytes;
     if (frames === this.pending) {
-      this.pending = [];
+      this.pending = NOTHING_PENDING;
       this.pendingBytes = 0;
     } else {
       bytes = 0;
@@ -226,7 +234,7 @@ export class WebSocketConnection implements Connection, Flushable {
   private flushAll(): void {
     const frames = this.pending;
     const bytes = this.pendingBytes;
-    this.pending = [];
+    this.pending = NOTHING_PENDING;
     this.pendingBytes = 0;
     if (frames.length === 0 || this.closed || this.ws.readyState !== this.ws.OPEN) return;
     if (this.rawFrames) {

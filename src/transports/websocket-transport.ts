@@ -34,13 +34,14 @@ export interface WebSocketTransportOptions {
  */
 export class WebSocketTransport {
   private readonly wss: WebSocketServer;
-  /** open connections by their socket (the key is how a shared "close" listener finds its own) */
-  private readonly conns = new Map<WebSocket, WebSocketConnection>();
+  /** open connections */
+  private readonly conns = new Set<WebSocketConnection>();
   /**
-   * A WebSocket's "close" listener, called with the WebSocket as `this`: one function for all of
-   * them (a closure and `once` wrapper per connection cost ~250 bytes of every idle connection).
+   * Called by each connection once closed: one function for all of them (a closure and `once`
+   * wrapper per connection cost ~250 bytes of every idle connection, a second "close" listener
+   * on the WebSocket ~60).
    */
-  private readonly untrack: (this: WebSocket) => void;
+  private readonly untrack: (conn: WebSocketConnection) => void;
   private readonly path: string;
   private readonly logger: Logger;
   private readonly clock: Clock;
@@ -60,8 +61,8 @@ export class WebSocketTransport {
     this.clock = options.clock ?? systemClock;
     const conns = this.conns;
     const emptied = (): void => this.onEmpty?.();
-    this.untrack = function (this: WebSocket) {
-      conns.delete(this);
+    this.untrack = (conn) => {
+      conns.delete(conn);
       if (conns.size === 0) emptied();
     };
     this.wss = new WebSocketServer({
@@ -95,7 +96,7 @@ export class WebSocketTransport {
     if (this.conns.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          for (const c of this.conns.values()) c.terminate();
+          for (const c of this.conns) c.terminate();
         }, deadlineMs);
         timer.unref();
         this.onEmpty = () => {
@@ -110,6 +111,7 @@ export class WebSocketTransport {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // A shared function, not a closure: one made here would hold this upgrade's request (its
     // headers, raw headers and parser state, ~2 KiB) for as long as the connection is open.
+    // Until the handshake is done: then ws has its own (see onConnection).
     socket.on("error", destroySelf);
     const path = (req.url ?? "/").split("?", 1)[0];
     if (path !== this.path) return rejectUpgrade(socket, 404, "Not Found");
@@ -118,14 +120,17 @@ export class WebSocketTransport {
   }
 
   private onConnection(ws: WebSocket, req: IncomingMessage, socket: Duplex): void {
+    // ws has its own "error" listener on the socket now, which destroys it as destroySelf would:
+    // a second listener would cost the socket a listener array (~60 bytes) for its whole life.
+    socket.off("error", destroySelf);
     const conn = new WebSocketConnection(
       ws,
       socket,
       req.socket.remoteAddress ?? "unknown",
       this.options.maxPayloadBytes,
+      this.untrack,
     );
-    this.conns.set(ws, conn);
-    ws.on("close", this.untrack);
+    this.conns.add(conn);
     this.chat.accept(conn, req.headers, req.url).then(
       (session) => {
         if (session) conn.attach(session);
@@ -142,7 +147,7 @@ export class WebSocketTransport {
     if (every <= 0 || !this.accepting) return;
     this.heartbeatTimer = this.clock.setTimeout(() => {
       let cut = 0;
-      for (const c of this.conns.values()) if (!c.heartbeat(every)) cut++;
+      for (const c of this.conns) if (!c.heartbeat(every)) cut++;
       if (cut > 0) this.logger.info({ cut, intervalMs: every }, "websocket heartbeat timeout");
       this.scheduleHeartbeat();
     }, every);

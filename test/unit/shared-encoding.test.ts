@@ -82,7 +82,7 @@ describe("shared encodings", () => {
       // ws keeps the upgraded socket as its own; the transport hands the same one to the connection
       const socket = req.socket;
       writes.push(recordWrites(socket));
-      conns.push(new WebSocketConnection(ws, socket, "test", 65_536));
+      conns.push(new WebSocketConnection(ws, socket, "test", 65_536, () => {}));
     });
     const clients = [
       new WebSocket(`ws://127.0.0.1:${port}`),
