@@ -71,7 +71,6 @@ function onWsClose(this: Owned, code: number): void {
  * paused and TCP pushes back on the peer.
  */
 export class WebSocketConnection implements Connection, Flushable {
-  readonly transport = "ws" as const;
   readonly framer: MessageFramer;
   session: Session | undefined;
   /** false once a ping is sent, true again when its pong arrives */
@@ -127,6 +126,11 @@ export class WebSocketConnection implements Connection, Flushable {
     this.framer.clear();
     this.session?.onTransportClosed(this.cutNote ?? `connection closed by peer (${code})`);
     this.untrack(this);
+  }
+
+  /** a getter, not a field: one slot less in every connection */
+  get transport(): "ws" {
+    return "ws";
   }
 
   get isClosed(): boolean {
