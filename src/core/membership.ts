@@ -119,7 +119,7 @@ export class Membership {
       n++;
       if (member.congested && sender !== undefined) sender.waitFor(member);
     }
-    if (n > 0) this.metrics.eventDelivered(n, event.json.length + 2);
+    if (n > 0) this.metrics.eventDelivered(n, event.byteLength + 2);
     return n;
   }
 
@@ -134,6 +134,6 @@ export class Membership {
         member.deliver(event);
       }
     }
-    this.metrics.eventDelivered(told.size, event.json.length + 2);
+    this.metrics.eventDelivered(told.size, event.byteLength + 2);
   }
 }

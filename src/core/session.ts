@@ -175,7 +175,7 @@ export class Session implements EventHolder {
     }
     this.held.push(event);
     this.heldGens.push(gen);
-    this.heldBytes += event.json.length + 2;
+    this.heldBytes += event.byteLength + 2;
   }
 
   /** MessageLog: the messages before generation `upTo` are durable (or `dropped`). */
@@ -184,7 +184,7 @@ export class Session implements EventHolder {
     let n = 0;
     for (; n < held.length && this.heldGens[n]! <= upTo; n++) {
       const event = held[n]!;
-      this.heldBytes -= event.json.length + 2;
+      this.heldBytes -= event.byteLength + 2;
       if (dropped === undefined || !dropped.has(event)) this.conn.send(event);
     }
     if (n === held.length) {

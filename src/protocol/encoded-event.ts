@@ -2,7 +2,7 @@ import type { Event } from "./messages.js";
 import { ORIGINAL_EVENTS } from "./messages.js";
 import { encodeLengthPrefixed } from "./length-prefixed-framer.js";
 import { encodeWebSocketTextFrame } from "./websocket-frame.js";
-import { utf8Framed } from "./utf8.js";
+import { utf8Framed, utf8Length } from "./utf8.js";
 
 /**
  * An event serialised once for every recipient and every transport: the JSON text is made at
@@ -21,6 +21,7 @@ export class EncodedEvent {
   private lineBytes: Uint8Array | undefined;
   private lpFrame: Uint8Array | undefined;
   private wsFrame: Uint8Array | undefined;
+  private jsonBytes = -1;
 
   /** @param json the event's JSON when it is already known (received from another node) */
   constructor(
@@ -29,6 +30,19 @@ export class EncodedEvent {
   ) {
     this.json = json ?? JSON.stringify(event);
     this.extension = !ORIGINAL_EVENTS.has(event._et);
+  }
+
+  /**
+   * The UTF-8 size of the JSON text, bytes: what queue bounds and byte counters charge per
+   * recipient (plus the framing's few bytes). Measured once per event, from the line when it is
+   * already encoded.
+   */
+  get byteLength(): number {
+    if (this.jsonBytes < 0) {
+      this.jsonBytes =
+        this.lineBytes !== undefined ? this.lineBytes.length - 2 : utf8Length(this.json);
+    }
+    return this.jsonBytes;
   }
 
   /** The JSON text followed by CRLF, as the original server writes it, in UTF-8. */

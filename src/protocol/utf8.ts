@@ -30,6 +30,29 @@ export function utf8Framed(text: string, head: number, tail: number): Uint8Array
   return out;
 }
 
+/** The UTF-8 size of `text` in bytes (lone surrogates count as U+FFFD, 3 bytes, as encoders write them). */
+export function utf8Length(text: string): number {
+  return nodeBuffer !== undefined ? nodeBuffer.byteLength(text, "utf8") : countUtf8(text);
+}
+
+/** utf8Length without Buffer (the browser build): one pass over the UTF-16 code units. */
+export function countUtf8(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** Writes `value` (below 2^32) as 4 big-endian bytes at `at`. */
 export function writeUint32BE(bytes: Uint8Array, at: number, value: number): void {
   bytes[at] = value >>> 24;

@@ -4,7 +4,9 @@ import { once } from "node:events";
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
+import fc from "fast-check";
 import { EncodedEvent, type Event } from "../../src/protocol/index.js";
+import { countUtf8, utf8Length } from "../../src/protocol/utf8.js";
 import { TcpConnection } from "../../src/transports/tcp-connection.js";
 import { WebSocketConnection } from "../../src/transports/websocket-connection.js";
 import { lineFraming } from "../../src/transports/framing.js";
@@ -35,6 +37,28 @@ describe("shared encodings", () => {
     assert.equal(e.line, e.line);
     assert.equal(e.lengthPrefixed, e.lengthPrefixed);
     assert.equal(e.webSocketFrame, e.webSocketFrame);
+  });
+
+  it("byteLength is the JSON's UTF-8 size, before and after the line is encoded", () => {
+    for (const text of TEXTS) {
+      const fresh = new EncodedEvent(message(text));
+      assert.equal(fresh.byteLength, Buffer.byteLength(fresh.json));
+      const encoded = new EncodedEvent(message(text));
+      assert.equal(encoded.line.length, Buffer.byteLength(encoded.json) + 2);
+      assert.equal(encoded.byteLength, Buffer.byteLength(encoded.json));
+    }
+  });
+
+  it("the UTF-8 size is counted as an encoder writes it, lone surrogates included", () => {
+    const encoder = new TextEncoder();
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), (text) => {
+        const expected = encoder.encode(text).length;
+        assert.equal(countUtf8(text), expected);
+        assert.equal(utf8Length(text), expected);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it("line TCP: one event reaches two recipients as the same Buffer", async () => {
