@@ -25,10 +25,14 @@ export const PARLEY_LOAD_FLAGS = [
  * the same (a test checks). --max-semi-space-size=4 (MiB, Node 20's default is 16): V8's young
  * generation otherwise grows to about 48 MB under a burst and stays there; capped, an idle
  * connection costs about 1.2 KiB less RSS (15,000 connections) and the stress_test peak is about
- * 25 MB lower, for a few percent more CPU at the seed load (more frequent scavenges). See README
- * "Performance".
+ * 25 MB lower, for a few percent more CPU at the seed load (more frequent scavenges).
+ * --v8-pool-size=1 (Node's default is 4): one background thread for V8's concurrent GC and
+ * compiling. The heap is tens of MB, so three more threads buy little parallelism and cost their
+ * stacks, malloc arenas and wake-ups: the stress_test peak was 4-6.5 MB lower (three pairs of
+ * runs), and at the seed load on one core CPU 28.5 against 32.2% and p99 5.1 against 6.3 ms
+ * (medians of three alternating runs). See README "Performance".
  */
-export const PARLEY_NODE_FLAGS = ["--max-semi-space-size=4"];
+export const PARLEY_NODE_FLAGS = ["--max-semi-space-size=4", "--v8-pool-size=1"];
 
 let built = false;
 

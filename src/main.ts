@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --v8-pool-size=1
 /**
  * Entry point: reads the config, loads the rooms, starts Parley, and owns the process lifetime.
  * Exit codes: 0 after a graceful shutdown or a drain; 1 on a bootstrap error (bad rooms file, port
