@@ -4,8 +4,6 @@ import { randomId } from "./ids.js";
 import type { Session } from "./session.js";
 import { type EventHolder, type LogEntry, type Receipt, RoomStream } from "./room-stream.js";
 import { toEvent } from "./stored-event.js";
-
-export { toEvent };
 import type {
   Clock,
   Logger,

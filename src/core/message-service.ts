@@ -2,7 +2,7 @@ import type { SendMessageCommand, UserMessageEvent } from "../protocol/index.js"
 import { EncodedEvent, ErrorCode } from "../protocol/index.js";
 import type { ChatContext } from "./chat-context.js";
 import { ChatError } from "./errors.js";
-import { toEvent } from "./message-log.js";
+import { toEvent } from "./stored-event.js";
 import type { LogEntry } from "./room-stream.js";
 import type { Session } from "./session.js";
 

@@ -1,4 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DisconnectCode } from "../protocol/index.js";
+import type { Metrics, ReloadResult, TransportKind } from "../core/index.js";
+import { TallyHistogram } from "./tally-histogram.js";
 
 /**
  * How often the event-loop lag is sampled (monitorEventLoopDelay's timer), ms. prom-client's
@@ -8,9 +11,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
  * scrape interval still show.
  */
 const EVENT_LOOP_SAMPLE_MS = 100;
-import type { DisconnectCode } from "../protocol/index.js";
-import type { Metrics, ReloadResult, TransportKind } from "../core/index.js";
-import { TallyHistogram } from "./tally-histogram.js";
 
 /** What the HTTP server needs to answer `GET /metrics`. */
 export interface MetricsExposition {
